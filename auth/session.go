@@ -1,0 +1,141 @@
+package auth
+
+import (
+	"crypto/hkdf"
+	"crypto/sha256"
+	"encoding/gob"
+	"fmt"
+	"math"
+	"net/http"
+	"time"
+
+	"github.com/gorilla/securecookie"
+	"github.com/gorilla/sessions"
+)
+
+// SessionCookieName is the name of the session cookie.
+const SessionCookieName = "talkio_gateway_session"
+
+// Session is what the gateway remembers about a signed-in user: the mapped profile and when the session
+// ends. It holds no provider token (logout names the client with client_id instead of id_token_hint).
+type Session struct {
+	UserID, Name, Email, Phone, UserType, Organization string
+	Expires                                            time.Time
+}
+
+// sessionValue is the cookie's payload: Session with the expiry in Unix seconds. gob encodes it; the
+// registered name is short and versioned so that a later layout can be told apart.
+type sessionValue struct {
+	UserID, Name, Email, Phone, UserType, Organization string
+	Expires                                            int64
+}
+
+const sessionValueKey = "s"
+
+func init() { gob.RegisterName("tg.s1", sessionValue{}) }
+
+// Key derivation. Each configured secret yields its own HMAC-SHA256 key and AES-256 key through
+// HKDF-SHA256 (RFC 5869) with a per-purpose info string, so the session cookie and the attempt cookies
+// never share a key and a secret is never used raw. securecookie encrypts (AES-CTR) then MACs the cookie
+// name, a timestamp and the ciphertext.
+const (
+	infoSessionMAC = "talkio-gateway auth v1 session hmac-sha256"
+	infoSessionEnc = "talkio-gateway auth v1 session aes-256"
+	infoAttemptMAC = "talkio-gateway auth v1 login-attempt hmac-sha256"
+	infoAttemptEnc = "talkio-gateway auth v1 login-attempt aes-256"
+)
+
+// newCodecs builds the session store and the attempt cookie codecs from every session key, in order: the
+// first codec encodes, all decode (securecookie.EncodeMulti / DecodeMulti), which is key rotation.
+func newCodecs(cfg Config) (*sessions.CookieStore, []securecookie.Codec, error) {
+	var sessionPairs, attemptPairs [][]byte
+	for _, secret := range cfg.SessionKeys {
+		keys := make([][]byte, 4)
+		for i, info := range []string{infoSessionMAC, infoSessionEnc, infoAttemptMAC, infoAttemptEnc} {
+			k, err := hkdf.Key(sha256.New, secret, nil, info, 32)
+			if err != nil {
+				return nil, nil, fmt.Errorf("auth: derive cookie keys: %w", err)
+			}
+			keys[i] = k
+		}
+		sessionPairs = append(sessionPairs, keys[0], keys[1])
+		attemptPairs = append(attemptPairs, keys[2], keys[3])
+	}
+
+	store := sessions.NewCookieStore(sessionPairs...)
+	store.Options = &sessions.Options{
+		Path:        "/",
+		HttpOnly:    true,
+		Secure:      cfg.CookieSecure,
+		SameSite:    cfg.SameSite,
+		Partitioned: cfg.SameSite == http.SameSiteNoneMode,
+	}
+	// Also bounds the age securecookie accepts, whatever the payload says.
+	store.MaxAge(maxAgeSeconds(cfg.SessionMaxAge))
+
+	attemptCodecs := securecookie.CodecsFromPairs(attemptPairs...)
+	for _, c := range attemptCodecs {
+		c.(*securecookie.SecureCookie).MaxAge(maxAgeSeconds(attemptTTL)).SetSerializer(securecookie.JSONEncoder{})
+	}
+	return store, attemptCodecs, nil
+}
+
+func maxAgeSeconds(d time.Duration) int { return int(math.Ceil(d.Seconds())) }
+
+// SaveSession writes the session cookie. A zero s.Expires, or one beyond the configured maximum, becomes
+// now + SessionMaxAge; s.Expires is updated to the effective value.
+func (a *Authenticator) SaveSession(w http.ResponseWriter, r *http.Request, s *Session) error {
+	now := a.now()
+	limit := now.Add(a.cfg.SessionMaxAge)
+	if s.Expires.IsZero() || s.Expires.After(limit) {
+		s.Expires = limit
+	}
+	if !s.Expires.After(now) {
+		return fmt.Errorf("auth: save session: it expired at %s", s.Expires.Format(time.RFC3339))
+	}
+	sess := sessions.NewSession(a.store, SessionCookieName)
+	opts := *a.store.Options
+	opts.MaxAge = maxAgeSeconds(s.Expires.Sub(now)) // the browser drops it when the server would refuse it
+	sess.Options = &opts
+	sess.Values[sessionValueKey] = sessionValue{
+		UserID: s.UserID, Name: s.Name, Email: s.Email, Phone: s.Phone,
+		UserType: s.UserType, Organization: s.Organization, Expires: s.Expires.Unix(),
+	}
+	if err := a.store.Save(r, w, sess); err != nil {
+		return fmt.Errorf("auth: save session: %w", err)
+	}
+	return nil
+}
+
+// LoadSession reads the session cookie. It returns ErrNoSession (wrapped, with the reason) when there is
+// none, or it is tampered with, undecodable — e.g. its key was retired — or expired; the expiry inside
+// the cookie is checked here, not only the cookie's Max-Age.
+func (a *Authenticator) LoadSession(r *http.Request) (*Session, error) {
+	if _, err := r.Cookie(SessionCookieName); err != nil {
+		return nil, ErrNoSession
+	}
+	sess, err := a.store.New(r, SessionCookieName)
+	if err != nil {
+		return nil, fail(ErrNoSession, "load session", err)
+	}
+	v, ok := sess.Values[sessionValueKey].(sessionValue)
+	if !ok {
+		return nil, fail(ErrNoSession, "load session: unknown payload", nil)
+	}
+	expires := time.Unix(v.Expires, 0)
+	if !a.now().Before(expires) {
+		return nil, fail(ErrNoSession, "load session: expired at "+expires.UTC().Format(time.RFC3339), nil)
+	}
+	return &Session{
+		UserID: v.UserID, Name: v.Name, Email: v.Email, Phone: v.Phone,
+		UserType: v.UserType, Organization: v.Organization, Expires: expires,
+	}, nil
+}
+
+// ClearSession expires the session cookie, with the attributes it was set with so the browser matches it.
+func (a *Authenticator) ClearSession(w http.ResponseWriter, _ *http.Request) error {
+	opts := *a.store.Options
+	opts.MaxAge = -1
+	http.SetCookie(w, sessions.NewCookie(SessionCookieName, "", &opts))
+	return nil
+}
