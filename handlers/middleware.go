@@ -1,0 +1,219 @@
+package handlers
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"regexp"
+	"runtime"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"talkio-gateway/talkio"
+)
+
+// ctxUserID is the echo.Context key under which handlers leave the signed-in
+// user's id for the request log line.
+const ctxUserID = "gateway.user_id"
+
+// upstreamCounterKey is the request-context key of the per-request counter of
+// Partner API calls.
+type upstreamCounterKey struct{}
+
+// ObserveTalkioCall counts one Partner API call (one HTTP attempt) against the
+// request whose context made it, for the upstream_calls field of the request
+// log line. main passes it to the talkio client:
+//
+//	talkio.NewClient(…, talkio.WithCallObserver(handlers.ObserveTalkioCall))
+//
+// (or calls it from its own observer next to the metrics). Calls made outside a
+// request are ignored.
+func ObserveTalkioCall(ctx context.Context, _ talkio.Call) {
+	if n, ok := ctx.Value(upstreamCounterKey{}).(*atomic.Int64); ok {
+		n.Add(1)
+	}
+}
+
+// requestIDPattern is what an incoming X-Request-ID (set by a proxy in front)
+// must look like to be kept; anything else is replaced, so a client cannot
+// write arbitrary text into the logs or the error page.
+var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{8,128}$`)
+
+// requestID is Echo's RequestID middleware with a crypto-random generator,
+// keeping a well-formed id from the proxy.
+func requestID() echo.MiddlewareFunc {
+	rid := middleware.RequestIDWithConfig(middleware.RequestIDConfig{
+		Generator: rand.Text,
+	})
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		withID := rid(next)
+		return func(c echo.Context) error {
+			h := c.Request().Header
+			if v := h.Get(echo.HeaderXRequestID); v != "" && !requestIDPattern.MatchString(v) {
+				h.Del(echo.HeaderXRequestID)
+			}
+			return withID(c)
+		}
+	}
+}
+
+func requestIDOf(c echo.Context) string {
+	return c.Response().Header().Get(echo.HeaderXRequestID)
+}
+
+// logRequests writes exactly one line per request: request id, method, route
+// template (never the raw path or query, which may carry ids or tokens),
+// status, latency, user id when known, the number of Partner API calls, and
+// the internal error if any. It also recovers panics into a 500 page, and
+// hands errors to the error handler itself so that the status it logs is the
+// one sent.
+func (s *server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		calls := new(atomic.Int64)
+		req := c.Request()
+		c.SetRequest(req.WithContext(context.WithValue(req.Context(), upstreamCounterKey{}, calls)))
+
+		var stack []byte
+		err := func() (err error) {
+			defer func() {
+				if r := recover(); r != nil {
+					if r == http.ErrAbortHandler {
+						panic(r)
+					}
+					stack = make([]byte, 8<<10)
+					stack = stack[:runtime.Stack(stack, false)]
+					err = fmt.Errorf("panic: %v", r)
+				}
+			}()
+			return next(c)
+		}()
+		if err != nil {
+			c.Error(err)
+		}
+
+		status := c.Response().Status
+		attrs := []slog.Attr{
+			slog.String("request_id", requestIDOf(c)),
+			slog.String("method", req.Method),
+			slog.String("route", routeOf(c)),
+			slog.Int("status", status),
+			slog.Int64("latency_ms", time.Since(start).Milliseconds()),
+			slog.Int64("upstream_calls", calls.Load()),
+		}
+		if id, ok := c.Get(ctxUserID).(string); ok && id != "" {
+			attrs = append(attrs, slog.String("user_id", id))
+		}
+		level := slog.LevelInfo
+		if err != nil {
+			attrs = append(attrs, slog.String("error", err.Error()))
+			if status >= 500 {
+				level = slog.LevelError
+			}
+		}
+		if stack != nil {
+			attrs = append(attrs, slog.String("stack", string(stack)))
+		}
+		s.log.LogAttrs(req.Context(), level, "request", attrs...)
+		return nil
+	}
+}
+
+// routeOf is the matched route template, or a fixed word for requests that
+// matched none (Echo then reports the nearest node, still a template).
+func routeOf(c echo.Context) string {
+	if p := c.Path(); p != "" {
+		return p
+	}
+	return "unmatched"
+}
+
+// secureHeaders sets the headers every response carries. Cache-Control
+// defaults to no-store: most pages show session data or carry a token; the
+// static handler overrides it for its versioned files.
+func (s *server) secureHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Response().Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Cache-Control", "no-store")
+		h.Set("Content-Security-Policy", s.csp.header(s.endSessionOrigin()))
+		return next(c)
+	}
+}
+
+// endSessionOrigin is the provider's end-session origin, once discovery has
+// found one. The sign-out form's redirect goes there, and browsers apply
+// form-action to a form's redirects too.
+func (s *server) endSessionOrigin() string {
+	u, ok := s.auth.EndSessionURL(s.postLogoutURL())
+	if !ok {
+		return ""
+	}
+	return originOf(u)
+}
+
+// originOf returns scheme://host of an absolute URL, or "".
+func originOf(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
+}
+
+// contentSecurityPolicy is the gateway's CSP: no scripts at all, styles and
+// images from the gateway only, frames from the Talkio app only. form-action
+// comes last so that the provider's origin can be appended per request.
+type contentSecurityPolicy struct {
+	base string
+}
+
+func newCSP(app *url.URL, frameAncestors []string) contentSecurityPolicy {
+	ancestors := "'self'"
+	if len(frameAncestors) > 0 {
+		ancestors = strings.Join(frameAncestors, " ")
+	}
+	return contentSecurityPolicy{
+		base: "default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'none'; " +
+			"frame-src " + app.Scheme + "://" + app.Host + "; frame-ancestors " + ancestors + "; form-action 'self'",
+	}
+}
+
+func (p contentSecurityPolicy) header(extraFormAction string) string {
+	if extraFormAction == "" {
+		return p.base
+	}
+	return p.base + " " + extraFormAction
+}
+
+// csrf is Echo's CSRF middleware with every cookie attribute set explicitly
+// (Echo's defaults omit HttpOnly, Secure and SameSite). The token travels in
+// the hidden form field "csrf". Any failure is a 403.
+func (s *server) csrf() echo.MiddlewareFunc {
+	return middleware.CSRFWithConfig(middleware.CSRFConfig{
+		TokenLookup:    "form:csrf",
+		CookieName:     "gateway_csrf",
+		CookiePath:     "/",
+		CookieMaxAge:   int(s.sessionTTL / time.Second),
+		CookieHTTPOnly: true,
+		CookieSecure:   s.cookieOpts.secure,
+		CookieSameSite: s.cookieOpts.sameSite,
+		ErrorHandler: func(err error, c echo.Context) error {
+			return &csrfError{err: err}
+		},
+	})
+}
+
+// csrfError is a refused state-changing request.
+type csrfError struct{ err error }
+
+func (e *csrfError) Error() string { return "handlers: csrf: " + e.err.Error() }
+func (e *csrfError) Unwrap() error { return e.err }

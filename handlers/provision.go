@@ -1,0 +1,301 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"golang.org/x/sync/singleflight"
+	"golang.org/x/text/language"
+
+	"talkio-gateway/auth"
+	"talkio-gateway/talkio"
+)
+
+// ProvisionerOptions configure a Provisioner; the fields mean what the
+// Options fields of the same names mean.
+type ProvisionerOptions struct {
+	Talkio            *talkio.Client
+	FacilitatorGroups []string
+	AllowedGroups     []string
+	AccountTTL        time.Duration
+	DefaultSettings   *talkio.Settings
+	OrganizationMap   map[string]string
+	Logger            *slog.Logger
+	Now               func() time.Time
+}
+
+// Provisioner applies the access policy to a signed-in identity and makes its
+// Talkio account match it: created on first login (with settings defaults),
+// profile and sliding expiry updated on later logins.
+type Provisioner struct {
+	opts    ProvisionerOptions
+	clients map[string]*talkio.Client // organization slug → client
+	multi   bool                      // OrganizationMap names several organizations
+	flight  singleflight.Group
+}
+
+// Provisioned is the outcome of a login's provisioning.
+type Provisioned struct {
+	// Organization is the Talkio organization slug the user belongs to.
+	Organization string
+	// UserType is the user's Talkio type (member or facilitator).
+	UserType string
+	// Created is true when this login created the Talkio user.
+	Created bool
+}
+
+// NewProvisioner checks the options and prepares a client per organization.
+func NewProvisioner(o ProvisionerOptions) (*Provisioner, error) {
+	if o.Talkio == nil {
+		return nil, errors.New("handlers: provisioner: Talkio is nil")
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	p := &Provisioner{opts: o, clients: map[string]*talkio.Client{o.Talkio.Organization(): o.Talkio}}
+	slugs := map[string]bool{}
+	for value, slug := range o.OrganizationMap {
+		if value == "" || slug == "" {
+			return nil, fmt.Errorf("handlers: provisioner: OrganizationMap has an empty claim value or slug")
+		}
+		slugs[slug] = true
+		if _, ok := p.clients[slug]; !ok {
+			p.clients[slug] = o.Talkio.ForOrganization(slug)
+		}
+	}
+	p.multi = len(slugs) > 1
+	return p, nil
+}
+
+// client returns the Partner API client of an organization, or nil for one
+// the configuration does not know (e.g. a session from before a change).
+func (p *Provisioner) client(slug string) *talkio.Client {
+	return p.clients[slug]
+}
+
+// Provision applies the policy (allowed groups, organization routing) and
+// then creates or updates the user's Talkio account. Concurrent logins of the
+// same user in this process share one provisioning; across processes a
+// conflict on create means the user exists, which is success.
+func (p *Provisioner) Provision(ctx context.Context, id *auth.Identity) (*Provisioned, error) {
+	if len(p.opts.AllowedGroups) > 0 && !memberOfAny(id.Groups, p.opts.AllowedGroups) {
+		return nil, ErrNotAllowed
+	}
+	slug := p.opts.Talkio.Organization()
+	if len(p.opts.OrganizationMap) > 0 {
+		var ok bool
+		if slug, ok = p.opts.OrganizationMap[id.Organization]; !ok {
+			return nil, ErrNoOrganization
+		}
+	}
+	userType := talkio.UserTypeMember
+	if memberOfAny(id.Groups, p.opts.FacilitatorGroups) {
+		userType = talkio.UserTypeFacilitator
+	}
+	now := p.opts.Now()
+	expires, err := p.accountExpiry(id, now)
+	if err != nil {
+		return nil, err
+	}
+
+	// The first caller's context may end (its browser gave up) while others
+	// wait on the same flight; the Talkio client's own timeout still bounds it.
+	fctx := context.WithoutCancel(ctx)
+	v, err, _ := p.flight.Do(slug+"\x00"+id.UserID, func() (any, error) {
+		return p.provision(fctx, p.clients[slug], id, userType, expires)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(*Provisioned), nil
+}
+
+// accountExpiry is now + AccountTTL, capped by the identity's own expiry
+// claim; nil when neither is configured. An expiry claim already in the past
+// refuses the login.
+func (p *Provisioner) accountExpiry(id *auth.Identity, now time.Time) (*time.Time, error) {
+	var exp *time.Time
+	if p.opts.AccountTTL > 0 {
+		t := now.Add(p.opts.AccountTTL)
+		exp = &t
+	}
+	if c := id.AccountExpiresAt; c != nil {
+		if !c.After(now) {
+			return nil, fmt.Errorf("account expiry claim %s has passed: %w", c.UTC().Format(time.RFC3339), ErrAccountExpired)
+		}
+		if exp == nil || c.Before(*exp) {
+			t := *c
+			exp = &t
+		}
+	}
+	if exp != nil {
+		// The wire carries milliseconds; whole seconds keep comparisons stable.
+		t := exp.UTC().Truncate(time.Second)
+		exp = &t
+	}
+	return exp, nil
+}
+
+func (p *Provisioner) provision(ctx context.Context, c *talkio.Client, id *auth.Identity, userType string, expires *time.Time) (*Provisioned, error) {
+	res := &Provisioned{Organization: c.Organization(), UserType: userType}
+	u, err := c.GetUser(ctx, id.UserID)
+	switch {
+	case err == nil:
+		if u.UserType != "" && u.UserType != userType {
+			// The Partner API cannot change a user's type; say so for the operator.
+			p.opts.Logger.Warn("user type differs from the groups' type; Talkio keeps the existing one",
+				"user_id", id.UserID, "talkio_type", u.UserType, "groups_type", userType)
+			res.UserType = u.UserType
+		}
+		if err := p.update(ctx, c, u, id, expires); err != nil {
+			return nil, err
+		}
+	case errors.Is(err, talkio.ErrNotFound):
+		created, err := p.create(ctx, c, id, userType, expires)
+		if err != nil {
+			return nil, err
+		}
+		res.Created = created
+	default:
+		return nil, fmt.Errorf("look up user: %w", err)
+	}
+	p.setPreference(ctx, c, id.UserID)
+	return res, nil
+}
+
+// create creates the user. It reports whether this call created it: a
+// conflict means it exists already, which is success unless Talkio holds it
+// as expired.
+func (p *Provisioner) create(ctx context.Context, c *talkio.Client, id *auth.Identity, userType string, expires *time.Time) (bool, error) {
+	_, err := c.CreateUser(ctx, &talkio.CreateUserRequest{
+		ID:               id.UserID,
+		UserName:         userName(id),
+		UserType:         userType,
+		Email:            id.Email,
+		PhoneNumber:      id.Phone,
+		AccountExpiresAt: expires,
+	})
+	if errors.Is(err, talkio.ErrConflict) {
+		// Either created meanwhile by another gateway process, or an
+		// expired/suspended user (absent from GET /users/{id}).
+		_, gerr := c.GetExpiredUser(ctx, id.UserID)
+		switch {
+		case gerr == nil:
+			return false, ErrAccountExpired
+		case errors.Is(gerr, talkio.ErrNotFound):
+			return false, nil
+		default:
+			return false, fmt.Errorf("look up expired user after conflict: %w", gerr)
+		}
+	}
+	if err != nil {
+		return false, fmt.Errorf("create user: %w", err)
+	}
+	p.applyDefaults(ctx, c, id)
+	return true, nil
+}
+
+// applyDefaults applies the settings defaults once, right after creation,
+// with uiLanguage/userLanguage from the locale claim when the defaults leave
+// them open. A failure is logged, not fatal: the account works without them.
+func (p *Provisioner) applyDefaults(ctx context.Context, c *talkio.Client, id *auth.Identity) {
+	s := defaultSettings(p.opts.DefaultSettings, id.Locale)
+	if s == nil {
+		return
+	}
+	if _, err := c.UpdateSettings(ctx, id.UserID, s); err != nil {
+		p.opts.Logger.Error("apply default settings to a new user", "user_id", id.UserID, "error", err)
+	}
+}
+
+// defaultSettings merges the configured defaults with the locale claim; nil
+// when there is nothing to send.
+func defaultSettings(defaults *talkio.Settings, locale string) *talkio.Settings {
+	var s talkio.Settings
+	if defaults != nil {
+		s = *defaults
+	}
+	if tag, err := language.Parse(locale); locale != "" && err == nil && tag != language.Und {
+		l := tag.String()
+		if s.UILanguage == nil {
+			s.UILanguage = &l
+		}
+		if s.UserLanguage == nil {
+			s.UserLanguage = &l
+		}
+	}
+	if s.PracticeLanguage == nil && s.UserLanguage == nil && s.UILanguage == nil && s.PracticeLanguageProficiency == nil &&
+		s.DefaultTutor == nil && s.ReadAloudSpeed == nil && s.ShowChatTranslations == nil && s.ShowChatRomanization == nil &&
+		s.ShowLiveFeedback == nil && s.HideIntroFlow == nil && len(s.Extra) == 0 {
+		return nil
+	}
+	return &s
+}
+
+// update sends only what changed: the profile fields the provider now has
+// (an empty claim never clears a value) and the sliding expiry.
+func (p *Provisioner) update(ctx context.Context, c *talkio.Client, u *talkio.User, id *auth.Identity, expires *time.Time) error {
+	var req talkio.UpdateUserRequest
+	changed := false
+	set := func(dst **string, have, want string) {
+		if want != "" && want != have {
+			*dst = &want
+			changed = true
+		}
+	}
+	set(&req.UserName, u.UserName, userName(id))
+	set(&req.Email, u.Email, id.Email)
+	set(&req.PhoneNumber, u.PhoneNumber, id.Phone)
+	if expires != nil && (u.AccountExpiresAt == nil || !u.AccountExpiresAt.Equal(*expires)) {
+		req.AccountExpiresAt = expires
+		changed = true
+	}
+	if !changed {
+		return nil
+	}
+	if _, err := c.UpdateUser(ctx, id.UserID, &req); err != nil {
+		return fmt.Errorf("update user: %w", err)
+	}
+	return nil
+}
+
+// setPreference points the user's organization preference at the
+// organization they signed in through, when the partner has several. It is a
+// convenience for the user, so a failure is logged and the login goes on.
+func (p *Provisioner) setPreference(ctx context.Context, c *talkio.Client, userID string) {
+	if !p.multi {
+		return
+	}
+	if err := c.SetOrganizationPreference(ctx, userID, c.Organization()); err != nil {
+		p.opts.Logger.Warn("set organization preference", "user_id", userID, "organization", c.Organization(), "error", err)
+	}
+}
+
+// userName is the Talkio userName: the name claim, else the email's local
+// part, else the user id (Talkio requires one).
+func userName(id *auth.Identity) string {
+	if n := strings.TrimSpace(id.Name); n != "" {
+		return n
+	}
+	if local, _, ok := strings.Cut(id.Email, "@"); ok && local != "" {
+		return local
+	}
+	return id.UserID
+}
+
+func memberOfAny(groups, wanted []string) bool {
+	for _, g := range groups {
+		if slices.Contains(wanted, g) {
+			return true
+		}
+	}
+	return false
+}

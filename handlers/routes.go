@@ -1,0 +1,29 @@
+package handlers
+
+import (
+	"github.com/labstack/echo/v4"
+)
+
+// routes lists every route and its middleware in one place.
+func (s *server) routes(e *echo.Echo) {
+	// Outermost first: the request id exists before the log line needs it;
+	// the log line sees the final status; every response, errors included,
+	// carries the security headers.
+	e.Use(requestID(), s.logRequests, s.secureHeaders)
+
+	csrf := s.csrf()
+
+	e.GET("/", s.handleHome, csrf)
+	e.GET("/login", s.handleLogin)
+	e.GET("/auth/callback", s.handleCallback)
+	e.POST("/logout", s.handleLogout, csrf)
+	e.GET("/open", s.handleOpen)
+	e.GET("/embed", s.handleEmbed)
+
+	e.GET("/healthz", s.handleHealthz)
+	e.GET("/readyz", s.handleReadyz)
+	e.GET("/static/:name", s.handleStatic)
+
+	// GET /metrics is added here by the metrics work (Prometheus handler,
+	// echo.WrapHandler), or served on GATEWAY_METRICS_LISTEN instead.
+}

@@ -1,0 +1,248 @@
+// Package handlers is the gateway's web front: the Echo routes that sign a
+// user in through the partner's OpenID provider (package auth), provision the
+// user in Talkio (package talkio), and send the browser into the Talkio app
+// with a fresh login token, as a redirect (/open) or an iframe page (/embed).
+//
+// Every handler returns its error; one HTTPErrorHandler turns an error kind
+// into a status and a page (templates/error.html) or JSON, with the request
+// id, and logs the detail. Nothing a browser sees is a copy of an error's text.
+package handlers
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"talkio-gateway/auth"
+	"talkio-gateway/static"
+	"talkio-gateway/talkio"
+	"talkio-gateway/templates"
+)
+
+// Options is everything the handlers need; main maps the configuration onto it.
+type Options struct {
+	// Auth signs users in and keeps their session cookie.
+	Auth *auth.Authenticator
+	// Talkio is the Partner API client for the default organization; other
+	// organizations of OrganizationMap are reached with ForOrganization. Build it
+	// with talkio.WithCallObserver(handlers.ObserveTalkioCall) so that each
+	// request's log line counts its upstream calls.
+	Talkio *talkio.Client
+	// PublicURL is the gateway's external URL (its origin decides whether
+	// cookies are Secure; "/" under it is where a sign-out comes back to).
+	PublicURL *url.URL
+	// TalkioAppURL is the Talkio (white-label) app origin holding
+	// /authentication/partner/.
+	TalkioAppURL *url.URL
+	// FrameAncestors are the CSP frame-ancestors sources; default 'self'.
+	FrameAncestors []string
+	// FacilitatorGroups: a member of any is created as a facilitator.
+	FacilitatorGroups []string
+	// AllowedGroups: when set, only members of one of them get through.
+	AllowedGroups []string
+	// AccountTTL is the sliding expiry: each login sets accountExpiresAt to
+	// now + AccountTTL (capped by the identity's expiry claim). 0 = none.
+	AccountTTL time.Duration
+	// DefaultSettings are applied once to a user right after creating it.
+	DefaultSettings *talkio.Settings
+	// OrganizationMap maps the organization claim's value to a Talkio
+	// organization slug; empty means every user goes to Talkio's organization.
+	OrganizationMap map[string]string
+	// SupportContact is whom the error pages tell people to ask.
+	SupportContact string
+	// SessionTTL bounds a gateway session; default 12h.
+	SessionTTL time.Duration
+	// CookieSameSite is the CSRF cookie's SameSite (like the session's);
+	// default Lax.
+	CookieSameSite http.SameSite
+	// Demo shows the "Demo mode — not for production" banner on every page and
+	// turns the home page into a stand-in partner portal.
+	Demo bool
+	// Logger receives one line per request and the details of errors;
+	// default slog.Default().
+	Logger *slog.Logger
+	// Now is the clock (tests); default time.Now.
+	Now func() time.Time
+}
+
+// server holds what the handlers share. It is built once by New.
+type server struct {
+	auth        *auth.Authenticator
+	talkio      *talkio.Client
+	publicURL   *url.URL
+	appURL      *url.URL
+	support     string
+	sessionTTL  time.Duration
+	demo        bool
+	log         *slog.Logger
+	now         func() time.Time
+	provisioner *Provisioner
+	pages       map[string]*template.Template
+	assets      assets
+	csp         contentSecurityPolicy
+	cookieOpts  cookieOptions
+}
+
+// cookieOptions are the attributes of every cookie the handlers set
+// themselves (the CSRF cookie; auth sets its own the same way).
+type cookieOptions struct {
+	secure   bool
+	sameSite http.SameSite
+}
+
+// assets are the versioned URLs of the static files the layout links to.
+type assets struct {
+	CSS  string
+	Icon string
+}
+
+// pageNames are the templates New requires; each is parsed with layout.html.
+var pageNames = []string{"home.html", "embed.html", "error.html"}
+
+// New checks the options, parses every template and returns the gateway's
+// Echo instance, ready to be served (it is an http.Handler).
+func New(o Options) (*echo.Echo, error) {
+	s, err := newServer(o)
+	if err != nil {
+		return nil, err
+	}
+	e := echo.New()
+	e.HideBanner = true
+	e.HidePort = true
+	e.Logger.SetOutput(io.Discard) // everything worth saying goes through s.log
+	e.HTTPErrorHandler = s.handleError
+	s.routes(e)
+	return e, nil
+}
+
+func newServer(o Options) (*server, error) {
+	var problems []string
+	if o.Auth == nil {
+		problems = append(problems, "Auth is nil")
+	}
+	if o.Talkio == nil {
+		problems = append(problems, "Talkio is nil")
+	}
+	if o.PublicURL == nil || !o.PublicURL.IsAbs() || o.PublicURL.Host == "" {
+		problems = append(problems, "PublicURL must be an absolute URL")
+	}
+	if o.TalkioAppURL == nil || !o.TalkioAppURL.IsAbs() || o.TalkioAppURL.Host == "" {
+		problems = append(problems, "TalkioAppURL must be an absolute URL")
+	}
+	if o.AccountTTL < 0 || o.SessionTTL < 0 {
+		problems = append(problems, "AccountTTL and SessionTTL must not be negative")
+	}
+	for _, a := range o.FrameAncestors {
+		if a == "" || strings.ContainsAny(a, " ;,\t\r\n") {
+			problems = append(problems, fmt.Sprintf("FrameAncestors: %q is not one CSP source", a))
+		}
+	}
+	if len(problems) > 0 {
+		return nil, errors.New("handlers: " + strings.Join(problems, "; "))
+	}
+
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.SessionTTL == 0 {
+		o.SessionTTL = 12 * time.Hour
+	}
+	if o.SupportContact == "" {
+		o.SupportContact = "your administrator"
+	}
+	if o.CookieSameSite == 0 || o.CookieSameSite == http.SameSiteDefaultMode {
+		o.CookieSameSite = http.SameSiteLaxMode
+	}
+
+	prov, err := NewProvisioner(ProvisionerOptions{
+		Talkio:            o.Talkio,
+		FacilitatorGroups: o.FacilitatorGroups,
+		AllowedGroups:     o.AllowedGroups,
+		AccountTTL:        o.AccountTTL,
+		DefaultSettings:   o.DefaultSettings,
+		OrganizationMap:   o.OrganizationMap,
+		Logger:            o.Logger,
+		Now:               o.Now,
+	})
+	if err != nil {
+		return nil, err
+	}
+
+	pages, err := parsePages(templates.FS)
+	if err != nil {
+		return nil, err
+	}
+	as, err := assetURLs(static.FS)
+	if err != nil {
+		return nil, err
+	}
+
+	return &server{
+		auth:        o.Auth,
+		talkio:      o.Talkio,
+		publicURL:   o.PublicURL,
+		appURL:      o.TalkioAppURL,
+		support:     o.SupportContact,
+		sessionTTL:  o.SessionTTL,
+		demo:        o.Demo,
+		log:         o.Logger,
+		now:         o.Now,
+		provisioner: prov,
+		pages:       pages,
+		assets:      as,
+		csp:         newCSP(o.TalkioAppURL, o.FrameAncestors),
+		cookieOpts:  cookieOptions{secure: o.PublicURL.Scheme == "https", sameSite: o.CookieSameSite},
+	}, nil
+}
+
+// parsePages parses each page with the shared layout. A missing or broken
+// template is an error, so the gateway never starts with a page it cannot show.
+func parsePages(fsys fs.FS) (pages map[string]*template.Template, err error) {
+	defer func() {
+		// template.Must panics; turn that into New's error.
+		if r := recover(); r != nil {
+			pages, err = nil, fmt.Errorf("handlers: templates: %v", r)
+		}
+	}()
+	pages = make(map[string]*template.Template, len(pageNames))
+	for _, name := range pageNames {
+		pages[name] = template.Must(template.New(name).Option("missingkey=error").ParseFS(fsys, "layout.html", name))
+	}
+	return pages, nil
+}
+
+// assetURLs versions each static URL with a hash of its content, so the
+// files can be cached for a year and a new binary is still picked up at once.
+func assetURLs(fsys fs.FS) (assets, error) {
+	v := func(name string) (string, error) {
+		b, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			return "", fmt.Errorf("handlers: static: %w", err)
+		}
+		sum := sha256.Sum256(b)
+		return "/static/" + name + "?v=" + hex.EncodeToString(sum[:6]), nil
+	}
+	css, err := v("app.css")
+	if err != nil {
+		return assets{}, err
+	}
+	icon, err := v("favicon.svg")
+	if err != nil {
+		return assets{}, err
+	}
+	return assets{CSS: css, Icon: icon}, nil
+}
