@@ -77,9 +77,9 @@ func defaultUsers() []idp.User {
 }
 
 type envOptions struct {
-	thin      bool             // the OP leaves groups and extra claims to userinfo
-	users     []idp.User       // default: alice and bob
-	opDown    bool             // the OP's listener is not up until env.startOP
+	thin      bool            // the OP leaves groups and extra claims to userinfo
+	users     []idp.User      // default: alice and bob
+	opDown    bool            // the OP's listener is not up until env.startOP
 	configure func(c *Config) // adjusts the Authenticator's Config
 }
 

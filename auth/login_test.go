@@ -295,8 +295,8 @@ func TestLoginClaimProblems(t *testing.T) {
 		check     func(t *testing.T, id *Identity)
 	}{
 		{
-			name: "numeric user id claim",
-			users: []idp.User{{ID: "u-1", Username: "num", Extra: map[string]any{"employee_number": 4711}}},
+			name:      "numeric user id claim",
+			users:     []idp.User{{ID: "u-1", Username: "num", Extra: map[string]any{"employee_number": 4711}}},
 			configure: func(c *Config) { c.Claims.UserID = "employee_number" },
 			check: func(t *testing.T, id *Identity) {
 				if id.UserID != "4711" || id.Subject != "u-1" {
@@ -305,8 +305,8 @@ func TestLoginClaimProblems(t *testing.T) {
 			},
 		},
 		{
-			name: "no email, expiry as Unix seconds, organization",
-			users: []idp.User{{ID: "p-1", Username: "pupil", Name: "Pupil", Extra: map[string]any{"subscription_end": 1798761600, "org": "north"}}},
+			name:      "no email, expiry as Unix seconds, organization",
+			users:     []idp.User{{ID: "p-1", Username: "pupil", Name: "Pupil", Extra: map[string]any{"subscription_end": 1798761600, "org": "north"}}},
 			configure: func(c *Config) { c.Claims.AccountExpiresAt = "subscription_end"; c.Claims.Organization = "org" },
 			check: func(t *testing.T, id *Identity) {
 				if id.Email != "" || id.Organization != "north" || id.AccountExpiresAt == nil || !id.AccountExpiresAt.Equal(time.Unix(1798761600, 0)) {
