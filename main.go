@@ -1,0 +1,132 @@
+// Command talkio-gateway signs a partner's users in through their OpenID Connect provider and sends them
+// into the Talkio app with a fresh login token. Run it without configuration for demo mode; see README.md.
+//
+// main.go holds wiring and subcommands only: configuration is in config/, the Partner API client in
+// talkio/, sign-in in auth/, the routes in handlers/, the admin commands in cli/.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"talkio-gateway/cli"
+	"talkio-gateway/config"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	var exit exitCode
+	switch {
+	case err == nil:
+	case errors.As(err, &exit):
+		os.Exit(int(exit))
+	default:
+		fmt.Fprintln(os.Stderr, "talkio-gateway:", err)
+		os.Exit(1)
+	}
+}
+
+// exitCode is an error that only carries the process's exit status; whatever needed saying was said.
+type exitCode int
+
+func (e exitCode) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
+
+// run is the whole program, callable from tests: the first argument picks the subcommand, the
+// environment comes through getenv, and the gateway serves until ctx is cancelled.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cmd := "serve"
+	if len(args) > 0 {
+		cmd, args = args[0], args[1:]
+	}
+	switch {
+	case cmd == "serve":
+		if len(args) > 0 {
+			if isHelp(args[0]) {
+				usage(stdout)
+				return nil
+			}
+			usage(stderr)
+			return exitCode(2)
+		}
+		return serve(ctx, getenv, stdout, stderr)
+	case isHelp(cmd) || cmd == "help":
+		usage(stdout)
+		return nil
+	case cli.IsCommand(cmd):
+		return admin(ctx, cmd, args, getenv, stdout, stderr)
+	default:
+		fmt.Fprintf(stderr, "talkio-gateway: unknown command or flag %q\n\n", cmd)
+		usage(stderr)
+		return exitCode(2)
+	}
+}
+
+func isHelp(s string) bool { return s == "-h" || s == "-help" || s == "--help" }
+
+// usage prints the subcommands and every environment variable with its default.
+func usage(w io.Writer) {
+	fmt.Fprint(w, `talkio-gateway — sign partner users in with OpenID Connect and open the Talkio tutor.
+
+Usage:
+  talkio-gateway [serve]          run the gateway (demo mode when nothing is configured)
+  talkio-gateway COMMAND [flags]  an admin command against the Partner API (same configuration)
+  talkio-gateway -h | --help      this help
+
+`)
+	cli.Usage(w)
+	fmt.Fprint(w, `
+Configuration comes from the environment; every secret can also be given as NAME_FILE, a path to a file
+holding it. With none of the OIDC_*, TALKIO_* connection variables and no GATEWAY_SESSION_SECRET set, the
+gateway starts in demo mode.
+
+`)
+	config.Usage(w)
+}
+
+// admin runs one admin subcommand with a client built from the Partner API part of the configuration.
+func admin(ctx context.Context, cmd string, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	for _, a := range args {
+		if isHelp(a) {
+			if code := cli.Run(ctx, cli.Env{Stdout: stdout, Stderr: stderr}, append([]string{cmd}, args...)); code != 0 {
+				return exitCode(code)
+			}
+			return nil
+		}
+	}
+	cfg, err := config.LoadTalkio(getenv)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return exitCode(2)
+	}
+	client, err := newTalkioClient(cfg, nil)
+	if err != nil {
+		return err
+	}
+	orgs := []string{cfg.TalkioOrganization}
+	for _, slug := range cfg.OrganizationMap {
+		orgs = append(orgs, slug)
+	}
+	var appURL string
+	if cfg.TalkioAppURL != nil {
+		appURL = cfg.TalkioAppURL.String()
+	}
+	env := cli.Env{
+		Client:        client,
+		Organizations: orgs,
+		AppURL:        appURL,
+		Stdout:        stdout,
+		Stderr:        stderr,
+		IsTerminal:    isTerminal(stderr),
+	}
+	if code := cli.Run(ctx, env, append([]string{cmd}, args...)); code != 0 {
+		return exitCode(code)
+	}
+	return nil
+}

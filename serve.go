@@ -1,0 +1,241 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"talkio-gateway/auth"
+	"talkio-gateway/config"
+	"talkio-gateway/handlers"
+	"talkio-gateway/talkio"
+
+	"golang.org/x/term"
+)
+
+// Server timeouts, set deliberately: a slow client cannot hold a connection open by trickling headers,
+// and the write timeout leaves room for the Partner API's retries (each bounded by TALKIO_TIMEOUT).
+const (
+	readHeaderTimeout = 5 * time.Second
+	readTimeout       = 15 * time.Second
+	writeTimeout      = 60 * time.Second
+	idleTimeout       = 120 * time.Second
+	maxHeaderBytes    = 32 << 10 // attempt cookies are capped, so real Cookie headers stay far below this
+)
+
+// serve loads the configuration and runs the gateway until ctx is cancelled, then shuts down gracefully.
+func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Writer) error {
+	gw, err := start(ctx, getenv, stdout, stderr)
+	if err != nil {
+		return err
+	}
+	return gw.wait(ctx)
+}
+
+// gateway is a started gateway: its listeners are bound and serving.
+type gateway struct {
+	cfg     *config.Config
+	log     *slog.Logger
+	url     string // the public URL to open
+	servers []*http.Server
+	errc    chan error
+	closers []func()
+}
+
+// start loads and validates the configuration, builds every part, binds the listeners and starts serving.
+// A configuration problem is returned before anything listens.
+func start(ctx context.Context, getenv func(string) string, stdout, stderr io.Writer) (*gateway, error) {
+	cfg, err := config.Load(getenv)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return nil, exitCode(2)
+	}
+	log := newLogger(cfg, stderr)
+
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+	}
+	gw := &gateway{cfg: cfg, log: log, errc: make(chan error, 2)}
+	fail := func(err error) (*gateway, error) {
+		ln.Close()
+		gw.close()
+		return nil, err
+	}
+
+	mux := http.NewServeMux()
+	if cfg.Demo {
+		d, err := setUpDemo(cfg, ln.Addr(), log)
+		if err != nil {
+			return fail(err)
+		}
+		d.mount(mux)
+		gw.closers = append(gw.closers, d.close)
+	}
+	log.Info("configuration", slog.Any("config", cfg))
+	warnOnCrossSiteFrame(log, cfg)
+
+	client, err := newTalkioClient(cfg, handlers.ObserveTalkioCall)
+	if err != nil {
+		return fail(err)
+	}
+	authCtx, stopAuth := context.WithCancel(context.Background())
+	gw.closers = append(gw.closers, stopAuth)
+	authn, err := auth.New(authCtx, authConfig(cfg, log))
+	if err != nil {
+		return fail(err)
+	}
+	gw.closers = append(gw.closers, func() { authn.Close() })
+
+	app, err := handlers.New(handlerOptions(cfg, authn, client, log))
+	if err != nil {
+		return fail(err)
+	}
+	mux.Handle("/", app)
+
+	gw.url = cfg.PublicURL.String()
+	gw.serve(ln, mux)
+	log.Info("listening", slog.String("addr", ln.Addr().String()), slog.String("url", gw.url), slog.Bool("demo", cfg.Demo))
+	if cfg.Demo {
+		fmt.Fprintf(stdout, "\n  talkio-gateway demo mode — open %s\n\n", gw.url)
+	}
+	return gw, nil
+}
+
+// serve starts an http.Server with deliberate timeouts on ln.
+func (gw *gateway) serve(ln net.Listener, h http.Handler) {
+	srv := &http.Server{
+		Handler:           http.MaxBytesHandler(h, 64<<10), // no route takes a body beyond the logout form
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(gw.log.Handler(), slog.LevelWarn),
+	}
+	gw.servers = append(gw.servers, srv)
+	go func() {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			gw.errc <- err
+		}
+	}()
+}
+
+// wait serves until ctx is cancelled (SIGTERM, SIGINT) or a server fails, then stops accepting
+// connections and lets in-flight requests finish within GATEWAY_SHUTDOWN_TIMEOUT.
+func (gw *gateway) wait(ctx context.Context) error {
+	var err error
+	select {
+	case <-ctx.Done():
+		gw.log.Info("shutting down", slog.Duration("timeout", gw.cfg.ShutdownTimeout))
+	case err = <-gw.errc:
+		gw.log.Error("server failed", slog.Any("error", err))
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), gw.cfg.ShutdownTimeout)
+	defer cancel()
+	for _, srv := range gw.servers {
+		if e := srv.Shutdown(sctx); e != nil && err == nil {
+			err = fmt.Errorf("shutdown: %w", e)
+		}
+	}
+	gw.close()
+	if err == nil {
+		gw.log.Info("stopped")
+	}
+	return err
+}
+
+func (gw *gateway) close() {
+	for i := len(gw.closers) - 1; i >= 0; i-- {
+		gw.closers[i]()
+	}
+	gw.closers = nil
+}
+
+// newLogger writes JSON lines, or text when GATEWAY_LOG_FORMAT=auto and stderr is a terminal.
+func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	if cfg.LogFormat == config.LogFormatText || (cfg.LogFormat == config.LogFormatAuto && isTerminal(w)) {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// newTalkioClient builds the Partner API client for the default organization.
+func newTalkioClient(cfg *config.Config, observe func(context.Context, talkio.Call)) (*talkio.Client, error) {
+	opts := []talkio.Option{talkio.WithOrganization(cfg.TalkioOrganization)}
+	if observe != nil {
+		opts = append(opts, talkio.WithCallObserver(observe))
+	}
+	return talkio.NewClient(cfg.TalkioAPIURL.String(), cfg.TalkioProvider, cfg.TalkioAPIKey, opts...)
+}
+
+func authConfig(cfg *config.Config, log *slog.Logger) auth.Config {
+	c := cfg.Claims
+	return auth.Config{
+		IssuerURL:    cfg.OIDCIssuer.String(),
+		ClientID:     cfg.OIDCClientID,
+		ClientSecret: cfg.OIDCClientSecret,
+		RedirectURL:  cfg.RedirectURL(),
+		Scopes:       cfg.OIDCScopes,
+		Claims: auth.ClaimNames{
+			UserID: c.UserID, Name: c.Name, Email: c.Email, Phone: c.Phone, Groups: c.Groups,
+			Locale: c.Locale, AccountExpiresAt: c.AccountExpiresAt, Organization: cfg.OrganizationClaim,
+		},
+		SessionKeys:   cfg.SessionKeys,
+		CookieSecure:  cfg.PublicURL.Scheme == "https",
+		SameSite:      cfg.CookieSameSite,
+		SessionMaxAge: cfg.SessionTTL,
+		Logger:        log,
+	}
+}
+
+func handlerOptions(cfg *config.Config, authn *auth.Authenticator, client *talkio.Client, log *slog.Logger) handlers.Options {
+	return handlers.Options{
+		Auth:              authn,
+		Talkio:            client,
+		PublicURL:         cfg.PublicURL,
+		TalkioAppURL:      cfg.TalkioAppURL,
+		FrameAncestors:    cfg.FrameAncestors,
+		FacilitatorGroups: cfg.FacilitatorGroups,
+		AllowedGroups:     cfg.AllowedGroups,
+		AccountTTL:        cfg.AccountTTL,
+		DefaultSettings:   talkioSettings(cfg.DefaultSettings),
+		OrganizationMap:   cfg.OrganizationMap,
+		SupportContact:    cfg.SupportContact,
+		SessionTTL:        cfg.SessionTTL,
+		CookieSameSite:    cfg.CookieSameSite,
+		Demo:              cfg.Demo,
+		Logger:            log,
+	}
+}
+
+// talkioSettings maps the validated TALKIO_DEFAULT_SETTINGS onto the client's type.
+func talkioSettings(s *config.Settings) *talkio.Settings {
+	if s == nil {
+		return nil
+	}
+	return &talkio.Settings{
+		PracticeLanguage:            s.PracticeLanguage,
+		UserLanguage:                s.UserLanguage,
+		UILanguage:                  s.UILanguage,
+		PracticeLanguageProficiency: s.PracticeLanguageProficiency,
+		ReadAloudSpeed:              s.ReadAloudSpeed,
+		DefaultTutor:                s.DefaultTutor,
+		ShowChatTranslations:        s.ShowChatTranslations,
+		ShowChatRomanization:        s.ShowChatRomanization,
+		ShowLiveFeedback:            s.ShowLiveFeedback,
+		HideIntroFlow:               s.HideIntroFlow,
+	}
+}
