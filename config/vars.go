@@ -1,0 +1,281 @@
+package config
+
+import (
+	"strconv"
+	"strings"
+)
+
+// Groups, in the order Usage and MarkdownTable print them.
+const (
+	GroupGateway    = "Gateway"
+	GroupOIDC       = "OIDC"
+	GroupTalkio     = "Talkio"
+	GroupClaims     = "Claims"
+	GroupLifecycle  = "Lifecycle"
+	GroupOperations = "Operations"
+)
+
+// Var describes one environment variable. The names are the gateway's public interface.
+type Var struct {
+	Name    string
+	Group   string // one of the Group constants
+	Default string // as shown to users and as parsed when the variable is unset; "" means none
+	Example string // a valid value, used in help and in "not set" problems
+	Help    string // one line
+
+	// Secret values are never printed, and can also be read from the file named by NAME_FILE.
+	Secret bool
+	// Required outside demo mode (unless RequiredUnless names a variable that is set).
+	Required       bool
+	RequiredUnless string
+	// DemoSupplied variables are filled in by demo mode; setting any of them (or its _FILE twin)
+	// turns demo mode off.
+	DemoSupplied bool
+
+	cli   cliUse                      // whether LoadTalkio (the admin CLI) reads it
+	parse func(*Config, string) error // stores the parsed value; errors.Join for several problems
+	show  func(*Config) string        // effective value for Redacted; for secrets a non-secret summary ("" = unset)
+}
+
+// cliUse says how LoadTalkio treats a variable.
+type cliUse int
+
+const (
+	cliIgnored  cliUse = iota // not read by the admin CLI
+	cliRead                   // read, and required when Required says so
+	cliOptional               // read, never required
+)
+
+// Vars is the single declarative table of every configuration variable.
+var Vars = []Var{
+	// Gateway
+	{
+		Name: "GATEWAY_LISTEN", Group: GroupGateway, Default: ":8080",
+		Help:  "address the gateway listens on (host:port)",
+		parse: func(c *Config, s string) (err error) { c.Listen, err = parseListen(s); return err },
+		show:  func(c *Config) string { return c.Listen },
+	},
+	{
+		Name: "GATEWAY_PUBLIC_URL", Group: GroupGateway, Required: true, Example: "https://tutor.example.org",
+		Help:  "external URL of the gateway (an origin, no path); the OIDC redirect URI is this + /auth/callback",
+		parse: func(c *Config, s string) (err error) { c.PublicURL, err = parsePublicURL(s); return err },
+		show:  func(c *Config) string { return urlString(c.PublicURL) },
+	},
+	{
+		Name: "GATEWAY_SESSION_SECRET", Group: GroupGateway, Secret: true, Required: true, DemoSupplied: true,
+		Example: "$(openssl rand -base64 48)",
+		Help:    "cookie keys, each at least 32 bytes; several comma-separated rotate keys (the first signs, all verify)",
+		parse:   func(c *Config, s string) (err error) { c.SessionKeys, err = parseSessionKeys(s); return err },
+		show: func(c *Config) string {
+			switch n := len(c.SessionKeys); n {
+			case 0:
+				return ""
+			case 1:
+				return "1 key"
+			default:
+				return strconv.Itoa(n) + " keys"
+			}
+		},
+	},
+	{
+		Name: "GATEWAY_SESSION_TTL", Group: GroupGateway, Default: "12h",
+		Help:  "how long a gateway session lasts before the user signs in again",
+		parse: func(c *Config, s string) (err error) { c.SessionTTL, err = parsePositiveDuration(s); return err },
+		show:  func(c *Config) string { return durationString(c.SessionTTL) },
+	},
+	{
+		Name: "GATEWAY_COOKIE_SAMESITE", Group: GroupGateway, Default: "lax",
+		Help:  "SameSite of every gateway cookie: lax, strict or none (none adds Partitioned, for a gateway framed by the portal; needs https)",
+		parse: func(c *Config, s string) (err error) { c.CookieSameSite, err = parseSameSite(s); return err },
+		show:  func(c *Config) string { return sameSiteString(c.CookieSameSite) },
+	},
+	{
+		Name: "GATEWAY_FRAME_ANCESTORS", Group: GroupGateway, Default: "'self'", Example: "'self' https://portal.example.org",
+		Help:  "who may frame /embed: a CSP frame-ancestors source list, separated by spaces",
+		parse: func(c *Config, s string) (err error) { c.FrameAncestors, err = parseFrameAncestors(s); return err },
+		show:  func(c *Config) string { return strings.Join(c.FrameAncestors, " ") },
+	},
+	{
+		Name: "GATEWAY_SUPPORT_CONTACT", Group: GroupGateway, Default: "your administrator", Example: "help@school.example.org",
+		Help:  "whom users should ask for help, named on error pages (e.g. an email address)",
+		parse: func(c *Config, s string) (err error) { c.SupportContact, err = parseText(s, 200); return err },
+		show:  func(c *Config) string { return c.SupportContact },
+	},
+
+	// OIDC
+	{
+		Name: "OIDC_ISSUER", Group: GroupOIDC, Required: true, DemoSupplied: true,
+		Example: "https://login.example.org/realms/school",
+		Help:    "issuer URL of the partner's OpenID Connect provider (https; http only for localhost)",
+		parse:   func(c *Config, s string) (err error) { c.OIDCIssuer, err = parseIssuer(s); return err },
+		show:    func(c *Config) string { return urlString(c.OIDCIssuer) },
+	},
+	{
+		Name: "OIDC_CLIENT_ID", Group: GroupOIDC, Required: true, DemoSupplied: true, Example: "talkio-gateway",
+		Help:  "client id registered at the provider",
+		parse: func(c *Config, s string) (err error) { c.OIDCClientID, err = parseText(s, 1024); return err },
+		show:  func(c *Config) string { return c.OIDCClientID },
+	},
+	{
+		Name: "OIDC_CLIENT_SECRET", Group: GroupOIDC, Secret: true, Required: true, DemoSupplied: true,
+		Help:  "client secret registered at the provider",
+		parse: func(c *Config, s string) (err error) { c.OIDCClientSecret, err = parseHeaderSecret(s); return err },
+		show:  func(c *Config) string { return setOrEmpty(c.OIDCClientSecret) },
+	},
+	{
+		Name: "OIDC_SCOPES", Group: GroupOIDC, Default: "openid profile email",
+		Help:  "scopes to request, separated by spaces or commas; must include openid",
+		parse: func(c *Config, s string) (err error) { c.OIDCScopes, err = parseScopes(s); return err },
+		show:  func(c *Config) string { return strings.Join(c.OIDCScopes, " ") },
+	},
+
+	// Talkio
+	{
+		Name: "TALKIO_API_URL", Group: GroupTalkio, Required: true, DemoSupplied: true, cli: cliRead,
+		Example: "https://api.talkio.example",
+		Help:    "Partner API origin, as given by Talkio; /api/partner/v3 is appended automatically",
+		parse:   func(c *Config, s string) (err error) { c.TalkioAPIURL, err = parseTalkioAPIURL(s); return err },
+		show:    func(c *Config) string { return urlString(c.TalkioAPIURL) },
+	},
+	{
+		Name: "TALKIO_APP_URL", Group: GroupTalkio, Required: true, DemoSupplied: true, cli: cliOptional,
+		Example: "https://app.school.example.org",
+		Help:    "Talkio (white-label) app origin that serves /authentication/partner/",
+		parse:   func(c *Config, s string) (err error) { c.TalkioAppURL, err = parseTalkioAppURL(s); return err },
+		show:    func(c *Config) string { return urlString(c.TalkioAppURL) },
+	},
+	{
+		Name: "TALKIO_PROVIDER", Group: GroupTalkio, Secret: true, Required: true, DemoSupplied: true, cli: cliRead,
+		Help:  "partner provider id, sent as x-provider (the Talkio docs ask to keep it confidential)",
+		parse: func(c *Config, s string) (err error) { c.TalkioProvider, err = parseHeaderSecret(s); return err },
+		show:  func(c *Config) string { return setOrEmpty(c.TalkioProvider) },
+	},
+	{
+		Name: "TALKIO_API_KEY", Group: GroupTalkio, Secret: true, Required: true, DemoSupplied: true, cli: cliRead,
+		Help:  "partner API key, sent as x-api-key",
+		parse: func(c *Config, s string) (err error) { c.TalkioAPIKey, err = parseHeaderSecret(s); return err },
+		show:  func(c *Config) string { return setOrEmpty(c.TalkioAPIKey) },
+	},
+	{
+		Name: "TALKIO_ORGANIZATION", Group: GroupTalkio, Required: true, RequiredUnless: "TALKIO_ORGANIZATION_MAP",
+		DemoSupplied: true, cli: cliRead, Example: "partner-example-school",
+		Help:  "organization slug users are created in (with TALKIO_ORGANIZATION_MAP: the admin CLI's default)",
+		parse: func(c *Config, s string) (err error) { c.TalkioOrganization, err = parseSlug(s); return err },
+		show:  func(c *Config) string { return c.TalkioOrganization },
+	},
+	{
+		Name: "TALKIO_TIMEOUT", Group: GroupTalkio, Default: "10s", cli: cliRead,
+		Help:  "time limit for one Partner API request",
+		parse: func(c *Config, s string) (err error) { c.TalkioTimeout, err = parsePositiveDuration(s); return err },
+		show:  func(c *Config) string { return durationString(c.TalkioTimeout) },
+	},
+
+	// Claims
+	claimVar("CLAIM_USER_ID", "sub", "claim holding the Talkio user id", func(c *Config) *string { return &c.Claims.UserID }),
+	claimVar("CLAIM_NAME", "name", "claim holding the display name (userName)", func(c *Config) *string { return &c.Claims.Name }),
+	claimVar("CLAIM_EMAIL", "email", "claim holding the email address (users without one are fine)", func(c *Config) *string { return &c.Claims.Email }),
+	claimVar("CLAIM_PHONE", "phone_number", "claim holding the phone number", func(c *Config) *string { return &c.Claims.Phone }),
+	claimVar("CLAIM_GROUPS", "groups", "claim holding the user's groups", func(c *Config) *string { return &c.Claims.Groups }),
+	claimVar("CLAIM_LOCALE", "locale", "claim holding the user's locale; a valid BCP 47 tag sets uiLanguage and userLanguage of new users",
+		func(c *Config) *string { return &c.Claims.Locale }),
+	claimVar("CLAIM_ACCOUNT_EXPIRES_AT", "", "claim with an account end (RFC 3339 or Unix seconds) that caps the sliding expiry; empty: unused",
+		func(c *Config) *string { return &c.Claims.AccountExpiresAt }),
+	{
+		Name: "FACILITATOR_GROUPS", Group: GroupClaims, Example: "teachers,staff",
+		Help:  "comma-separated groups whose members are created as facilitator; everyone else as member",
+		parse: func(c *Config, s string) error { c.FacilitatorGroups = parseList(s); return nil },
+		show:  func(c *Config) string { return strings.Join(c.FacilitatorGroups, ",") },
+	},
+	{
+		Name: "ALLOWED_GROUPS", Group: GroupClaims, Example: "students,teachers",
+		Help:  "comma-separated groups allowed through; empty: everyone (Talkio bills by usage)",
+		parse: func(c *Config, s string) error { c.AllowedGroups = parseList(s); return nil },
+		show:  func(c *Config) string { return strings.Join(c.AllowedGroups, ",") },
+	},
+
+	// Lifecycle
+	{
+		Name: "TALKIO_ACCOUNT_TTL", Group: GroupLifecycle, Example: "720h", cli: cliRead,
+		Help:  "sliding expiry: each login sets accountExpiresAt to now + this; empty or 0: none",
+		parse: func(c *Config, s string) (err error) { c.AccountTTL, err = parseAccountTTL(s); return err },
+		show:  func(c *Config) string { return durationString(c.AccountTTL) },
+	},
+	{
+		Name: "TALKIO_DEFAULT_SETTINGS", Group: GroupLifecycle, cli: cliRead,
+		Example: `{"uiLanguage":"en-US","practiceLanguage":"en-GB","showLiveFeedback":true}`,
+		Help:    "JSON object of user settings applied once to each new user (any of the ten documented fields)",
+		parse:   func(c *Config, s string) (err error) { c.DefaultSettings, err = parseSettings(s); return err },
+		show:    func(c *Config) string { return c.DefaultSettings.String() },
+	},
+	{
+		Name: "TALKIO_ORGANIZATION_CLAIM", Group: GroupLifecycle, Example: "school", cli: cliRead,
+		Help: "claim whose value chooses the organization through TALKIO_ORGANIZATION_MAP",
+		parse: func(c *Config, s string) (err error) {
+			c.OrganizationClaim, err = parseClaimName(s)
+			c.Claims.Organization = c.OrganizationClaim
+			return err
+		},
+		show: func(c *Config) string { return c.OrganizationClaim },
+	},
+	{
+		Name: "TALKIO_ORGANIZATION_MAP", Group: GroupLifecycle, Example: "north=school-north,south=school-south", cli: cliRead,
+		Help:  "comma-separated claimValue=slug pairs; a user whose claim value is not listed is refused",
+		parse: func(c *Config, s string) (err error) { c.OrganizationMap, err = parseOrganizationMap(s); return err },
+		show:  func(c *Config) string { return mapString(c.OrganizationMap) },
+	},
+
+	// Operations
+	{
+		Name: "GATEWAY_METRICS_LISTEN", Group: GroupOperations, Example: "127.0.0.1:9090",
+		Help: "separate host:port for /metrics; empty: /metrics is served on GATEWAY_LISTEN",
+		parse: func(c *Config, s string) (err error) {
+			c.MetricsListen, err = parseListen(s)
+			return err
+		},
+		show: func(c *Config) string { return c.MetricsListen },
+	},
+	{
+		Name: "GATEWAY_LOG_LEVEL", Group: GroupOperations, Default: "info", cli: cliRead,
+		Help:  "debug, info, warn or error",
+		parse: func(c *Config, s string) (err error) { c.LogLevel, err = parseLogLevel(s); return err },
+		show:  func(c *Config) string { return strings.ToLower(c.LogLevel.String()) },
+	},
+	{
+		Name: "GATEWAY_LOG_FORMAT", Group: GroupOperations, Default: LogFormatAuto, cli: cliRead,
+		Help:  "auto (text on a terminal, JSON otherwise), json or text",
+		parse: func(c *Config, s string) (err error) { c.LogFormat, err = parseLogFormat(s); return err },
+		show:  func(c *Config) string { return c.LogFormat },
+	},
+	{
+		Name: "GATEWAY_SHUTDOWN_TIMEOUT", Group: GroupOperations, Default: "25s",
+		Help:  "how long in-flight requests may take to finish after SIGTERM",
+		parse: func(c *Config, s string) (err error) { c.ShutdownTimeout, err = parsePositiveDuration(s); return err },
+		show:  func(c *Config) string { return durationString(c.ShutdownTimeout) },
+	},
+	{
+		Name: "GATEWAY_READY_CHECK_TALKIO", Group: GroupOperations, Default: "false",
+		Help:  "also check the Partner API in /readyz (short timeout, cached a few seconds)",
+		parse: func(c *Config, s string) (err error) { c.ReadyCheckTalkio, err = parseBool(s); return err },
+		show:  func(c *Config) string { return strconv.FormatBool(c.ReadyCheckTalkio) },
+	},
+}
+
+// claimVar builds the table entry of a claim-name variable.
+func claimVar(name, def, help string, field func(*Config) *string) Var {
+	return Var{
+		Name: name, Group: GroupClaims, Default: def, Help: help,
+		parse: func(c *Config, s string) (err error) { *field(c), err = parseClaimName(s); return err },
+		show:  func(c *Config) string { return *field(c) },
+	}
+}
+
+// Known reports whether name is a configuration variable, or the _FILE twin of a secret one.
+// The deployment manifests are checked against it.
+func Known(name string) bool {
+	for _, v := range Vars {
+		if name == v.Name || (v.Secret && name == v.Name+"_FILE") {
+			return true
+		}
+	}
+	return false
+}
