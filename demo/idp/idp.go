@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -67,6 +68,7 @@ type Provider struct {
 	op      *op.Provider
 	store   *storage
 	handler http.Handler
+	tamper  atomic.Pointer[Tamper]
 }
 
 const defaultIDTokenLifetime = time.Hour

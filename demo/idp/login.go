@@ -22,6 +22,7 @@ const (
 // ours, everything else is the OpenID provider's.
 func (p *Provider) routes() http.Handler {
 	opHandler := http.StripPrefix(p.prefix, p.op)
+	tokenPath := p.op.TokenEndpoint().Relative()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rest, ok := strings.CutPrefix(r.URL.Path, p.prefix)
 		if !ok || (rest != "" && rest[0] != '/') {
@@ -33,6 +34,12 @@ func (p *Provider) routes() http.Handler {
 			p.handleLogin(w, r)
 		case pathLoggedOut:
 			p.render(w, http.StatusOK, pageData{Title: "Signed out", Message: "You have been signed out of the demo identity provider. You can close this tab."})
+		case tokenPath:
+			if t := p.tamper.Load(); t != nil {
+				p.tamperToken(w, r, opHandler, t)
+				return
+			}
+			opHandler.ServeHTTP(w, r)
 		default:
 			opHandler.ServeHTTP(w, r)
 		}

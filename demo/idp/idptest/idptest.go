@@ -44,6 +44,7 @@ func NewServer(tb testing.TB, opts idp.Options) *Server {
 	if err != nil {
 		srv.Close()
 		tb.Fatalf("idptest: %v", err)
+		return nil // only reached with a TB whose Fatalf returns
 	}
 	srv.Config.Handler = p.Handler()
 	srv.Start()
