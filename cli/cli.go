@@ -198,7 +198,9 @@ func (r *runner) dispatch(ctx context.Context, path string, c *command, args []s
 		printCommandUsage(r.env.Stdout, path, c, fs)
 		return ExitOK
 	}
-	if err == nil {
+	if err != nil {
+		err = &usageError{msg: err.Error()}
+	} else {
 		err = checkArgCount(c, pos)
 	}
 	if err == nil {

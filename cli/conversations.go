@@ -72,7 +72,7 @@ func runConversations(ctx context.Context, r *runner, opts any, args []string) e
 	for _, c := range convs {
 		f := fields(c.Raw)
 		t.row(c.ID, f.str("promptTemplateId", "templateId"), f.str("title", "name"), f.str("createdAt"),
-			f.minutes("durationSeconds"), f.count("messages"))
+			f.minutes("durationSeconds"), f.count("messageCount", "messages"))
 	}
 	return t.flush()
 }
@@ -139,10 +139,18 @@ func (f rawFields) minutes(name string) string {
 	return minutes(sec)
 }
 
-func (f rawFields) count(name string) string {
-	var list []json.RawMessage
-	if json.Unmarshal(f[name], &list) != nil {
-		return ""
+// count reads a number field, or the length of a list field, whichever of
+// names comes first.
+func (f rawFields) count(names ...string) string {
+	for _, n := range names {
+		var num float64
+		if json.Unmarshal(f[n], &num) == nil {
+			return strconv.FormatFloat(num, 'f', -1, 64)
+		}
+		var list []json.RawMessage
+		if json.Unmarshal(f[n], &list) == nil && list != nil {
+			return strconv.Itoa(len(list))
+		}
 	}
-	return strconv.Itoa(len(list))
+	return ""
 }
