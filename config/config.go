@@ -232,6 +232,17 @@ func isRequired(v Var, cliOnly, demo bool) bool {
 // A problem never contains a secret's value.
 func lookup(v Var, getenv func(string) string, readFile func(string) ([]byte, error)) (val string, fromFile bool, problem string) {
 	if !v.Secret {
+		if getenv(v.Name+"_FILE") != "" {
+			// Silently ignoring it would leave the variable unset (or the gateway in demo mode).
+			var secrets []string
+			for _, s := range Vars {
+				if s.Secret {
+					secrets = append(secrets, s.Name)
+				}
+			}
+			return "", false, v.Name + "_FILE: only secrets (" + strings.Join(secrets, ", ") + ") can be read from a file; set " +
+				v.Name + " itself"
+		}
 		return strings.TrimSpace(getenv(v.Name)), false, ""
 	}
 	val = strings.TrimRight(getenv(v.Name), "\r\n")

@@ -485,7 +485,7 @@ func TestDemoMode(t *testing.T) {
 	}
 
 	// Gateway settings are still validated, and the public URL may be given.
-	c = mustLoad(t, map[string]string{"GATEWAY_PUBLIC_URL": "http://localhost:9999", "GATEWAY_LISTEN": ":9999", "OIDC_ISSUER_FILE": "/ignored"})
+	c = mustLoad(t, map[string]string{"GATEWAY_PUBLIC_URL": "http://localhost:9999", "GATEWAY_LISTEN": ":9999"})
 	if !c.Demo || c.PublicURL.String() != "http://localhost:9999" || c.Listen != ":9999" {
 		t.Errorf("got Demo=%v PublicURL=%v Listen=%q", c.Demo, c.PublicURL, c.Listen)
 	}
@@ -642,6 +642,27 @@ func TestSecretFileTwinTurnsDemoOff(t *testing.T) {
 	_, err = Loader{Getenv: getenv(map[string]string{"TALKIO_API_KEY_FILE": "/k"}), ReadFile: files(nil)}.Load()
 	if err == nil || !strings.Contains(err.Error(), "OIDC_ISSUER: not set") || strings.Contains(err.Error(), "TALKIO_API_KEY: not set") {
 		t.Errorf("got %v, want the missing variables but not the unreadable one", err)
+	}
+}
+
+func TestFileTwinOfNonSecret(t *testing.T) {
+	for _, env := range []map[string]string{{"OIDC_ISSUER_FILE": "/x"}, with(prodEnv(), map[string]string{"GATEWAY_LISTEN_FILE": "/x"})} {
+		_, err := Loader{Getenv: getenv(env), ReadFile: files(nil)}.Load()
+		if err == nil || !strings.Contains(err.Error(), "_FILE: only secrets (GATEWAY_SESSION_SECRET, OIDC_CLIENT_SECRET, TALKIO_PROVIDER, TALKIO_API_KEY) can be read from a file; set ") {
+			t.Errorf("%v: got %v, want the _FILE twin refused", env, err)
+		}
+	}
+}
+
+func TestQuoteShortensLongValues(t *testing.T) {
+	if got, want := quote(strings.Repeat("é", 70)), `"`+strings.Repeat("é", 64)+`…"`; got != want {
+		t.Errorf("quote = %s, want %s", got, want)
+	}
+	if _, err := parseFrameAncestors(" "); err == nil {
+		t.Error("parseFrameAncestors(blank) succeeded, want an error")
+	}
+	if hostname(nil) != "" {
+		t.Error("hostname(nil) not empty")
 	}
 }
 
