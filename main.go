@@ -81,12 +81,7 @@ Usage:
 
 `)
 	cli.Usage(w)
-	fmt.Fprint(w, `
-Configuration comes from the environment; every secret can also be given as NAME_FILE, a path to a file
-holding it. With none of the OIDC_*, TALKIO_* connection variables and no GATEWAY_SESSION_SECRET set, the
-gateway starts in demo mode.
-
-`)
+	fmt.Fprintln(w, "\nConfiguration comes from the environment.")
 	config.Usage(w)
 }
 
