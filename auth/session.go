@@ -3,7 +3,8 @@ package auth
 import (
 	"crypto/hkdf"
 	"crypto/sha256"
-	"encoding/gob"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -23,16 +24,44 @@ type Session struct {
 	Expires                                            time.Time
 }
 
-// sessionValue is the cookie's payload: Session with the expiry in Unix seconds. gob encodes it; the
-// registered name is short and versioned so that a later layout can be told apart.
+// sessionValue is the cookie's payload: Session with the expiry in Unix seconds, as compact JSON.
 type sessionValue struct {
-	UserID, Name, Email, Phone, UserType, Organization string
-	Expires                                            int64
+	UserID       string `json:"u"`
+	Name         string `json:"n,omitempty"`
+	Email        string `json:"e,omitempty"`
+	Phone        string `json:"p,omitempty"`
+	UserType     string `json:"t,omitempty"`
+	Organization string `json:"o,omitempty"`
+	Expires      int64  `json:"x"`
 }
 
 const sessionValueKey = "s"
 
-func init() { gob.RegisterName("tg.s1", sessionValue{}) }
+// sessionSerializer stores the one sessionValue of session.Values as JSON. gorilla's default, gob,
+// re-reads its type description on every decode: several times the cost and size, on every /open.
+type sessionSerializer struct{}
+
+func (sessionSerializer) Serialize(src any) ([]byte, error) {
+	m, _ := src.(map[any]any)
+	v, ok := m[sessionValueKey].(sessionValue)
+	if !ok || len(m) != 1 {
+		return nil, errors.New("auth: session values must be exactly one sessionValue")
+	}
+	return json.Marshal(v)
+}
+
+func (sessionSerializer) Deserialize(src []byte, dst any) error {
+	p, ok := dst.(*map[any]any)
+	if !ok {
+		return fmt.Errorf("auth: cannot decode a session into %T", dst)
+	}
+	var v sessionValue
+	if err := json.Unmarshal(src, &v); err != nil {
+		return err
+	}
+	*p = map[any]any{sessionValueKey: v}
+	return nil
+}
 
 // Key derivation. Each configured secret yields its own HMAC-SHA256 key and AES-256 key through
 // HKDF-SHA256 (RFC 5869) with a per-purpose info string, so the session cookie and the attempt cookies
@@ -72,6 +101,9 @@ func newCodecs(cfg Config) (*sessions.CookieStore, []securecookie.Codec, error) 
 	}
 	// Also bounds the age securecookie accepts, whatever the payload says.
 	store.MaxAge(maxAgeSeconds(cfg.SessionMaxAge))
+	for _, c := range store.Codecs {
+		c.(*securecookie.SecureCookie).SetSerializer(sessionSerializer{})
+	}
 
 	attemptCodecs := securecookie.CodecsFromPairs(attemptPairs...)
 	for _, c := range attemptCodecs {
