@@ -4,9 +4,14 @@
 //
 // It serves discovery, the authorization code flow (PKCE S256 enforced when a code_challenge is sent;
 // public clients must send one), the token endpoint (client_secret_basic or client_secret_post), userinfo,
-// JWKS, introspection, revocation and end_session (client_id or id_token_hint, post_logout_redirect_uri
-// checked against the client's list). Refresh tokens and provider sessions are not offered: every
-// authorization request shows the login page again.
+// JWKS, introspection, revocation and end_session. end_session follows post_logout_redirect_uri only when
+// client_id or id_token_hint names the client and the URI is one of its PostLogoutRedirectURIs (exact
+// match; anything else is a 400); without them it shows its own signed-out page. Refresh tokens and
+// provider sessions are not offered: every authorization request shows the login page again.
+//
+// The library logs refused requests through slog's default logger (it has no other): error types and
+// descriptions, client ids, redirect URIs and the state of a refused authorization request — not tokens,
+// codes or secrets.
 //
 // Claims do not depend on the requested scopes: the ID token and userinfo carry sub, name, given_name,
 // family_name, preferred_username, locale, phone_number, email and email_verified (only for a user with

@@ -6,11 +6,13 @@ import (
 	"crypto/rsa"
 	"encoding/json"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/coreos/go-oidc/v3/oidc"
@@ -607,5 +609,58 @@ func TestNewRejectsBadOptions(t *testing.T) {
 				t.Errorf("Issuer() = %q", p.Issuer())
 			}
 		})
+	}
+}
+
+// Many sign-ins at once, for the race detector: each has its own authorization request, code and token.
+func TestConcurrentSignIns(t *testing.T) {
+	r := newRP(t, idp.Options{})
+	users := []string{"maya", "jonas", "eleanor"}
+	subs := make(chan string, 30)
+	var wg sync.WaitGroup
+	for i := range cap(subs) {
+		wg.Go(func() {
+			a := r.newAttempt()
+			resp, err := r.browser.Get(a.authURL)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			resp.Body.Close()
+			u := *resp.Request.URL
+			q := u.Query()
+			q.Set("user", users[i%len(users)])
+			u.RawQuery = q.Encode()
+			if resp, err = r.browser.Get(u.String()); err != nil {
+				t.Error(err)
+				return
+			}
+			resp.Body.Close()
+			loc, err := url.Parse(resp.Header.Get("Location"))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			tok, err := r.oauth.Exchange(context.Background(), loc.Query().Get("code"), oauth2.VerifierOption(a.verifier))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			idt, err := r.provider.Verifier(&oidc.Config{ClientID: clientID}).Verify(context.Background(), tok.Extra("id_token").(string))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			subs <- idt.Subject
+		})
+	}
+	wg.Wait()
+	close(subs)
+	count := map[string]int{}
+	for s := range subs {
+		count[s]++
+	}
+	if want := map[string]int{"demo-maya": 10, "demo-jonas": 10, "demo-eleanor": 10}; !maps.Equal(count, want) {
+		t.Errorf("subjects %v, want %v", count, want)
 	}
 }

@@ -179,7 +179,7 @@ const pageHTML = `<!doctype html>
   .brand .dot { width: .8rem; height: .8rem; border-radius: 50%; background: var(--accent); }
   h1 { font-size: 1.5rem; line-height: 1.25; margin: 0 0 .5rem; }
   p { margin: 0 0 1rem; color: var(--muted); }
-  .users { list-style: none; margin: 1.5rem 0; padding: 0; display: grid; gap: .75rem; }
+  .users { list-style: none; margin: 1.5rem 0; padding: 0; display: grid; grid-template-columns: minmax(0, 1fr); gap: .75rem; }
   .user { width: 100%; display: flex; align-items: center; gap: 1rem; text-align: left; cursor: pointer;
           background: #fff; border: 1px solid var(--line); border-radius: 10px; padding: .85rem 1rem;
           font: inherit; color: inherit; transition: border-color .15s, box-shadow .15s; }
@@ -188,7 +188,8 @@ const pageHTML = `<!doctype html>
   .avatar { flex: none; width: 2.5rem; height: 2.5rem; border-radius: 50%; background: #e4ebfb; color: var(--accent);
             display: grid; place-items: center; font-weight: 700; }
   .who { display: block; font-weight: 600; }
-  .what { display: block; color: var(--muted); font-size: .9rem; }
+  .what { display: block; color: var(--muted); font-size: .9rem; overflow-wrap: anywhere; }
+  .text { min-width: 0; }
   .other { border-top: 1px solid var(--line); padding-top: 1.25rem; margin-top: .5rem; }
   label { display: block; font-weight: 600; margin-bottom: .35rem; }
   .row { display: flex; gap: .5rem; }
@@ -200,7 +201,7 @@ const pageHTML = `<!doctype html>
   .actions { margin-top: 1.25rem; text-align: right; }
   .error { background: #fdecec; color: #8a1c1c; border: 1px solid #f5c2c2; border-radius: 8px; padding: .6rem .8rem; margin: 1rem 0; }
   footer { text-align: center; color: var(--muted); font-size: .85rem; margin-top: 1.5rem; }
-  code { font-size: .9em; }
+  @media (max-width: 480px) { main { margin: 1.5rem auto; } .card { padding: 1.25rem; } }
 </style>
 </head>
 <body>
@@ -220,8 +221,9 @@ const pageHTML = `<!doctype html>
       {{- range .Users}}
         <li><button type="submit" class="user{{if eq .Username $.Hint}} hint{{end}}" name="user" value="{{.Username}}" id="login-{{.Username}}" data-user="{{.Username}}">
           <span class="avatar" aria-hidden="true">{{initials .Name}}</span>
-          <span><span class="who">Sign in as {{if .Name}}{{.Name}}{{else}}{{.Username}}{{end}}</span>
-          <span class="what">{{if .Description}}{{.Description}}{{else}}{{.Username}}{{end}}{{if .Email}} · {{.Email}}{{end}}</span></span>
+          <span class="text"><span class="who">Sign in as {{if .Name}}{{.Name}}{{else}}{{.Username}}{{end}}</span>
+          <span class="what">{{if .Description}}{{.Description}}{{else}}{{.Username}}{{end}}</span>
+          {{if .Email}}<span class="what">{{.Email}}</span>{{end}}</span>
         </button></li>
       {{- end}}
       </ul>

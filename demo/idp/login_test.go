@@ -95,8 +95,8 @@ func TestLoginPage(t *testing.T) {
 	}
 	want := map[string]string{
 		"maya":    "Sign in as Maya Lindqvist Pupil — member, no email address",
-		"jonas":   "Sign in as Jonas Weber Pupil — member · jonas.weber@school.example",
-		"eleanor": "Sign in as Eleanor Hughes Teacher — facilitator · eleanor.hughes@school.example",
+		"jonas":   "Sign in as Jonas Weber Pupil — member jonas.weber@school.example",
+		"eleanor": "Sign in as Eleanor Hughes Teacher — facilitator eleanor.hughes@school.example",
 	}
 	for user, label := range want {
 		if id := page.buttons[user]; id != "login-"+user {
