@@ -59,6 +59,9 @@ func Usage(w io.Writer) {
 			if v.RequiredUnless != "" {
 				help += " (required unless " + v.RequiredUnless + " is set)"
 			}
+			if v.Secret {
+				help += " (or from the file named by " + v.Name + "_FILE)"
+			}
 			fmt.Fprintf(w, "  %-*s  %-*s  %s\n", nameW, v.Name+usageMarks(v), defW, def, help)
 		}
 	}

@@ -104,7 +104,8 @@ func TestUsage(t *testing.T) {
 		}
 	}
 	for _, want := range []string{"\nGateway\n", "\nOperations\n", "GATEWAY_SESSION_SECRET *!", "TALKIO_ORGANIZATION !",
-		"required unless TALKIO_ORGANIZATION_MAP is set", "starts in demo mode"} {
+		"required unless TALKIO_ORGANIZATION_MAP is set", "starts in demo mode", "(or from the file named by TALKIO_API_KEY_FILE)",
+		"(or from the file named by GATEWAY_SESSION_SECRET_FILE)"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("Usage lacks %q", want)
 		}
