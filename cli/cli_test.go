@@ -109,6 +109,7 @@ func (h *harness) seedBasic() {
 }
 
 func TestIsCommand(t *testing.T) {
+	t.Parallel()
 	for _, name := range []string{"users", "expired", "sweep", "usage", "conversations"} {
 		if !IsCommand(name) {
 			t.Errorf("IsCommand(%q) = false, want true", name)
@@ -122,6 +123,7 @@ func TestIsCommand(t *testing.T) {
 }
 
 func TestUsage(t *testing.T) {
+	t.Parallel()
 	var b bytes.Buffer
 	Usage(&b)
 	for _, want := range []string{
@@ -137,6 +139,7 @@ func TestUsage(t *testing.T) {
 // TestBadInput runs every subcommand with bad input: each must exit 2, print
 // the error and the usage on stderr, nothing on stdout, and call no API.
 func TestBadInput(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name    string
 		args    []string
@@ -234,6 +237,7 @@ func TestBadInput(t *testing.T) {
 
 // TestHelp checks -h prints the usage on stdout and exits 0.
 func TestHelp(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		args []string
 		want string
@@ -258,6 +262,7 @@ func TestHelp(t *testing.T) {
 }
 
 func TestParseInterleaved(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		args []string
 		want string // positional args joined by "|"
@@ -288,6 +293,7 @@ func TestParseInterleaved(t *testing.T) {
 // TestAPIErrorReported checks an API failure exits 1 with "error: …" and the
 // request id.
 func TestAPIErrorReported(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.srv.Inject(talkiotest.EndpointListUsers, talkiotest.Fault{Status: 500})
 	h.mustRun(ExitFailure, "users", "list")
@@ -301,6 +307,7 @@ func TestAPIErrorReported(t *testing.T) {
 }
 
 func TestDescribe(t *testing.T) {
+	t.Parallel()
 	e := &talkio.Error{StatusCode: 404, Message: "nope", RequestID: "req-1", Endpoint: "GET /users/{id}"}
 	if got := describe(fmt.Errorf("wrapped: %w", e)); strings.Count(got, "req-1") != 1 {
 		t.Errorf("describe = %q, want the request id once", got)
@@ -318,6 +325,7 @@ func (i *idLess) Error() string { return "opaque failure" }
 func (i *idLess) Unwrap() error { return i.e }
 
 func TestNoClient(t *testing.T) {
+	t.Parallel()
 	var out, errb bytes.Buffer
 	code := Run(context.Background(), Env{Stdout: &out, Stderr: &errb}, []string{"users", "list"})
 	if code != ExitFailure || !strings.Contains(errb.String(), "no Talkio client") {
@@ -326,6 +334,7 @@ func TestNoClient(t *testing.T) {
 }
 
 func TestOtherOrganization(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.seedBasic()
 	h.addUserIn(testOrg2, talkiotest.User{ID: "college-1", UserName: "Col Lege"})

@@ -47,6 +47,10 @@ var sweepCommand = &command{
 	run: runSweep,
 }
 
+// clearLine returns the cursor to the start of the line and erases it (ANSI),
+// to redraw a progress line on a terminal.
+const clearLine = "\r\x1b[K"
+
 // sweepReport is the --json output of sweep.
 type sweepReport struct {
 	DryRun      bool        `json:"dryRun"`
@@ -166,7 +170,7 @@ func (r *runner) sweepDryRun(o *sweepOpts, rep *sweepReport, batch []talkio.Expi
 // Retries on 429 and 5xx are the client's (its RetryPolicy).
 func (r *runner) sweepApply(ctx context.Context, o *sweepOpts, rep *sweepReport, batch []talkio.ExpiredUser) {
 	type result struct {
-		status string // "deleted", "gone", "failed", "skipped"
+		status string // "deleted", "gone", "failed", or "skipped" after cancellation
 		err    error
 	}
 	results := make([]result, len(batch))
@@ -179,6 +183,10 @@ func (r *runner) sweepApply(ctx context.Context, o *sweepOpts, rep *sweepReport,
 	for range min(o.concurrency, len(batch)) {
 		wg.Go(func() {
 			for i := range work {
+				if ctx.Err() != nil {
+					results[i] = result{status: "skipped"}
+					continue
+				}
 				id := batch[i].ID
 				err := r.client.DeleteUser(ctx, id)
 				res := result{status: "deleted"}
@@ -192,6 +200,10 @@ func (r *runner) sweepApply(ctx context.Context, o *sweepOpts, rep *sweepReport,
 				results[i] = res
 				mu.Lock()
 				done++
+				if r.env.IsTerminal {
+					// Clear the progress line so result lines stay whole.
+					fmt.Fprint(r.env.Stderr, clearLine)
+				}
 				if !o.json {
 					switch res.status {
 					case "deleted":
@@ -213,6 +225,9 @@ func (r *runner) sweepApply(ctx context.Context, o *sweepOpts, rep *sweepReport,
 	sent := 0
 feed:
 	for i := range batch {
+		if ctx.Err() != nil {
+			break
+		}
 		select {
 		case work <- i:
 			sent++
@@ -223,12 +238,12 @@ feed:
 	close(work)
 	wg.Wait()
 	if r.env.IsTerminal && len(batch) > 0 {
-		fmt.Fprintln(r.env.Stderr)
+		fmt.Fprint(r.env.Stderr, clearLine)
 	}
 	for i, res := range results {
 		id := batch[i].ID
 		switch {
-		case i >= sent:
+		case i >= sent || res.status == "skipped":
 			rep.NotAttempt = append(rep.NotAttempt, id)
 		case res.status == "deleted":
 			rep.Deleted = append(rep.Deleted, id)

@@ -110,7 +110,7 @@ feed:
 	close(work)
 	wg.Wait()
 	if r.env.IsTerminal && len(users) > 0 {
-		fmt.Fprintln(r.env.Stderr)
+		fmt.Fprint(r.env.Stderr, clearLine)
 	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("usage report interrupted: %w", err)

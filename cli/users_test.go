@@ -16,6 +16,7 @@ import (
 )
 
 func TestUsersList(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.seedBasic()
 
@@ -46,6 +47,7 @@ func TestUsersList(t *testing.T) {
 
 // TestUsersListPages checks the list reads every page.
 func TestUsersListPages(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	const n = 215
 	for i := range n {
@@ -71,6 +73,7 @@ func TestUsersListPages(t *testing.T) {
 }
 
 func TestUsersGet(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.seedBasic()
 	tests := []struct {
@@ -115,6 +118,7 @@ func TestUsersGet(t *testing.T) {
 }
 
 func TestExpired(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.seedBasic()
 	h.mustRun(ExitOK, "expired", "list")
@@ -144,6 +148,7 @@ func TestExpired(t *testing.T) {
 }
 
 func TestUsersDelete(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.seedBasic()
 
@@ -163,6 +168,7 @@ func TestUsersDelete(t *testing.T) {
 }
 
 func TestUsersDeleteInteractive(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		answer      string
 		wantCode    int
@@ -191,6 +197,7 @@ func TestUsersDeleteInteractive(t *testing.T) {
 }
 
 func TestUsersInvite(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.mustRun(ExitOK, "users", "invite", "new@example.com", "--expires", "2027-02-22T19:35:25Z")
 	if !strings.Contains(h.stdout.String(), "invited new@example.com") {
@@ -214,6 +221,7 @@ func TestUsersInvite(t *testing.T) {
 }
 
 func TestUsersOffboard(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.seedBasic()
 	h.mustRun(ExitOK, "users", "offboard", "u1")
@@ -246,6 +254,7 @@ func TestUsersOffboard(t *testing.T) {
 }
 
 func TestUsersLink(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.seedBasic()
 	tests := []struct {
@@ -336,6 +345,7 @@ func text(n *html.Node) string {
 }
 
 func TestUsersSettings(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.seedBasic()
 
@@ -383,6 +393,7 @@ func TestUsersSettings(t *testing.T) {
 }
 
 func TestConversations(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.seedBasic()
 	if err := h.srv.AddConversation(testOrg, "u1", talkiotest.Conversation{
@@ -433,6 +444,7 @@ func TestConversations(t *testing.T) {
 
 // TestConversationsPages checks the listing reads every page.
 func TestConversationsPages(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.addUser(talkiotest.User{ID: "u1"})
 	for i := range 120 {
