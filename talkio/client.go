@@ -23,15 +23,17 @@ const (
 
 	apiBasePath = "/api/partner/v3/organizations/"
 
-	// maxResponseBody bounds how much of a successful response is read, so a misbehaving server cannot
-	// make the client allocate without limit. Conversation pages are the largest documented payloads.
-	maxResponseBody = 32 << 20
 	// maxErrorBody bounds how much of an error response is read for its message.
 	maxErrorBody = 64 << 10
 	// maxDrain bounds how much unread body is discarded before closing. Draining lets the transport
 	// reuse the connection; beyond this it is cheaper to drop the connection than to keep reading.
 	maxDrain = 64 << 10
 )
+
+// maxResponseBody bounds how much of a successful response is read, so a misbehaving server cannot
+// make the client allocate without limit. Conversation pages are the largest documented payloads.
+// A variable only so that tests can lower it.
+var maxResponseBody int64 = 32 << 20
 
 // RetryPolicy controls how idempotent calls (GET, PUT, DELETE) are retried on 429, 502, 503, 504 and
 // connection errors. POST is never retried. Zero fields take their defaults.
@@ -357,7 +359,7 @@ func (c *Client) attempt(r *request, v any) attemptResult {
 		res.status = resp.StatusCode
 		return res
 	}
-	if len(data) > maxResponseBody {
+	if int64(len(data)) > maxResponseBody {
 		return attemptResult{status: resp.StatusCode,
 			err: fmt.Errorf("talkio: %s: response body exceeds %d bytes", r.endpoint, maxResponseBody)}
 	}

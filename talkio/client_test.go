@@ -784,6 +784,8 @@ func TestNewRequest_badTemplate(t *testing.T) {
 }
 
 func TestResponseBodyLimits(t *testing.T) {
+	defer func(n int64) { maxResponseBody = n }(maxResponseBody)
+	maxResponseBody = 1 << 20
 	c, mux, _ := setup(t)
 	mux.HandleFunc("GET /users/{id}/settings", func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusOK)

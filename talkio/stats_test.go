@@ -126,7 +126,7 @@ func TestGetUsage(t *testing.T) {
 		testQuery(t, r, nil)
 		writeJSON(w, http.StatusOK, body)
 	})
-	u, err := c.GetUsage(context.Background(), "u1", "2025-03") //lint:ignore SA1019 the legacy endpoint is tested on purpose
+	u, err := c.GetUsage(context.Background(), "u1", "2025-03")
 	if err != nil {
 		t.Fatalf("GetUsage: %v", err)
 	}
@@ -145,7 +145,7 @@ func TestGetUsageDuration(t *testing.T) {
 		testQuery(t, r, url.Values{"month": {"2025-03"}})
 		writeJSON(w, http.StatusOK, body)
 	})
-	u, err := c.GetUsageDuration(context.Background(), "u1", "2025-03") //lint:ignore SA1019 the legacy endpoint is tested on purpose
+	u, err := c.GetUsageDuration(context.Background(), "u1", "2025-03")
 	if err != nil {
 		t.Fatalf("GetUsageDuration: %v", err)
 	}
