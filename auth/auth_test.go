@@ -153,7 +153,7 @@ func TestDiscoveryDocument(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = a.Close() })
-	waitFor(t, "a refused discovery document", func() bool { return strings.Contains(logs.String(), "lacks authorization_endpoint") })
+	logs.waitFor(t, "lacks authorization_endpoint")
 	if a.Ready() {
 		t.Fatal("Ready with an incomplete discovery document")
 	}

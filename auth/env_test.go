@@ -450,15 +450,23 @@ func (tb *tab) cookies(path string) []*http.Cookie {
 	return tb.jar.Cookies(u)
 }
 
-// syncBuffer is a log sink safe for the server goroutines.
+// syncBuffer is a log sink safe for the server goroutines; waitFor wakes on each write.
 type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+	mu     sync.Mutex
+	b      bytes.Buffer
+	notify chan struct{}
 }
 
 func (s *syncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.notify == nil {
+		s.notify = make(chan struct{}, 1)
+	}
+	select {
+	case s.notify <- struct{}{}:
+	default:
+	}
 	return s.b.Write(p)
 }
 
@@ -466,4 +474,24 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// waitFor waits until the logs contain substr, woken by each write rather than by a guessed delay.
+func (s *syncBuffer) waitFor(t *testing.T, substr string) {
+	t.Helper()
+	s.mu.Lock()
+	if s.notify == nil {
+		s.notify = make(chan struct{}, 1)
+	}
+	notify := s.notify
+	s.mu.Unlock()
+	deadline := time.NewTimer(20 * time.Second)
+	defer deadline.Stop()
+	for !strings.Contains(s.String(), substr) {
+		select {
+		case <-notify:
+		case <-deadline.C:
+			t.Fatalf("timed out waiting for %q in the logs:\n%s", substr, s)
+		}
+	}
 }

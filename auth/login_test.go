@@ -204,7 +204,7 @@ func TestDiscoveryProviderDownThenUp(t *testing.T) {
 	if _, ok := e.auth.EndSessionURL(e.rp.URL + "/"); ok {
 		t.Error("EndSessionURL before discovery: got ok")
 	}
-	waitFor(t, "a logged discovery failure", func() bool { return strings.Contains(e.logs.String(), "discovery failed") })
+	e.logs.waitFor(t, "discovery failed")
 
 	e.startOP()
 	e.waitReady()
@@ -215,21 +215,6 @@ func TestDiscoveryProviderDownThenUp(t *testing.T) {
 	logs := e.logs.String()
 	if !strings.Contains(logs, "level=WARN") || strings.Contains(logs, testClientSecret) {
 		t.Errorf("want warnings without the client secret; logs:\n%s", logs)
-	}
-}
-
-// waitFor polls cond until it holds or the deadline passes; the discovery retries are the tests' only
-// clock, so this waits on an observable condition rather than a guessed duration.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	tick := time.NewTicker(2 * time.Millisecond)
-	defer tick.Stop()
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		<-tick.C
 	}
 }
 
