@@ -1,0 +1,609 @@
+package main
+
+// Browser end-to-end tests: headless Chromium, driven by chromedp, against demo mode started in the test.
+// They prove what only a browser can: the redirect chains through the provider, the cookies' attributes,
+// the iframe and its permissions, and that the pages render. Every step leaves a screenshot behind.
+//
+// Chromium is found as $CHROMIUM, chromium or chromium-browser. Without it the test is skipped, except in
+// CI (CI=true), where a missing browser is a failure. BROWSER_SCREENSHOTS=dir keeps the screenshots there;
+// otherwise they go to a fresh temporary directory that is kept when the test fails or runs with -v.
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"talkio-gateway/auth"
+
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+)
+
+// browserTimeout bounds each subtest. It is a safety net against a hung browser, not a timing assertion:
+// a subtest takes about a second.
+const browserTimeout = 30 * time.Second
+
+func TestBrowser(t *testing.T) {
+	exe := findChromium(t)
+	gw := startBrowserDemo(t)
+	shots := screenshotDir(t)
+	browser := startBrowser(t, exe)
+
+	t.Run("OpenTutor", func(t *testing.T) {
+		t.Parallel()
+		b := newTab(t, browser, gw, shots)
+		b.navigate("home-signed-out", "/", chromedp.WaitVisible(chromedp.ID("sign-in")))
+		if got, want := b.text("demo-banner"), "Demo mode — not for production"; got != want {
+			t.Errorf("banner %q, want %q", got, want)
+		}
+
+		b.step("provider-login", chromedp.Click(chromedp.ID("open-tutor")), chromedp.WaitVisible(chromedp.ID("login-jonas")))
+		b.wantLocation(gw.url + "/idp/")
+
+		b.step("talkio-dashboard", chromedp.Click(chromedp.ID("login-jonas")), chromedp.WaitVisible(chromedp.ID("user-name")))
+		b.wantLocation(gw.url + "/talkio/authentication/partner/")
+		b.wantTalkio(talkioPage{name: "Jonas Weber", typ: "member", path: "", org: "demo-school", sidebar: "false"})
+		talkioID := b.text("user-id")
+
+		c := b.sessionCookie()
+		if c == nil {
+			t.Fatalf("no %s cookie after signing in", auth.SessionCookieName)
+		}
+		if !c.HTTPOnly || c.SameSite != network.CookieSameSiteLax || c.Path != "/" {
+			t.Errorf("session cookie: HttpOnly=%v SameSite=%q Path=%q, want HttpOnly, Lax, /", c.HTTPOnly, c.SameSite, c.Path)
+		}
+
+		b.navigate("home-signed-in", "/", chromedp.WaitVisible(chromedp.ID("sign-out")))
+		if got := b.text("profile-name"); got != "Jonas Weber" {
+			t.Errorf("home shows %q signed in, want Jonas Weber", got)
+		}
+		if got := b.text("profile-id"); got != talkioID {
+			t.Errorf("home shows user id %q, Talkio got %q", got, talkioID)
+		}
+		// HttpOnly, seen from the page: its scripts cannot read the session cookie.
+		if jar := b.eval(`document.cookie`); strings.Contains(jar, auth.SessionCookieName) {
+			t.Errorf("document.cookie exposes the session cookie: %q", jar)
+		}
+
+		// A returning user goes straight through, with no provider page in between.
+		b.step("open-again", chromedp.Click(chromedp.ID("open-tutor")), chromedp.WaitVisible(chromedp.ID("user-name")))
+		b.wantTalkio(talkioPage{name: "Jonas Weber", typ: "member", path: "", org: "demo-school", sidebar: "false"})
+		if got := b.text("user-id"); got != talkioID {
+			t.Errorf("second visit is Talkio user %q, first was %q", got, talkioID)
+		}
+		b.noConsoleErrors()
+	})
+
+	t.Run("DeepLink", func(t *testing.T) {
+		t.Parallel()
+		b := newTab(t, browser, gw, shots)
+		b.navigate("home", "/", chromedp.WaitVisible(chromedp.ID("open-books")))
+		b.step("provider-login", chromedp.Click(chromedp.ID("open-books")), chromedp.WaitVisible(chromedp.ID("login-maya")))
+		b.step("talkio-chat", chromedp.Click(chromedp.ID("login-maya")), chromedp.WaitVisible(chromedp.ID("user-name")))
+		b.wantTalkio(talkioPage{name: "Maya Lindqvist", typ: "member", path: "app/chat?t=books-literature", org: "demo-school", sidebar: "false"})
+		b.noConsoleErrors()
+	})
+
+	t.Run("Embed", func(t *testing.T) {
+		t.Parallel()
+		b := newTab(t, browser, gw, shots)
+		b.navigate("home", "/", chromedp.WaitVisible(chromedp.ID("embed-tutor")))
+		b.step("provider-login", chromedp.Click(chromedp.ID("embed-tutor")), chromedp.WaitVisible(chromedp.ID("login-jonas")))
+		b.step("embedded", chromedp.Click(chromedp.ID("login-jonas")), chromedp.WaitVisible(chromedp.ID("talkio-frame")))
+		b.wantLocation(gw.url + "/embed")
+		b.wantFrame(talkioPage{name: "Jonas Weber", typ: "member", path: "", org: "demo-school", sidebar: "false"})
+		if href := b.attr("open-new-tab", "href"); !strings.HasPrefix(href, "/open") {
+			t.Errorf(`"Open in a new tab" goes to %q, want /open (a fresh token)`, href)
+		}
+
+		b.step("home", chromedp.Click(chromedp.ID("back-home")), chromedp.WaitVisible(chromedp.ID("embed-tutor-no-sidebar")))
+		b.step("embedded-no-sidebar", chromedp.Click(chromedp.ID("embed-tutor-no-sidebar")), chromedp.WaitVisible(chromedp.ID("talkio-frame")))
+		b.wantFrame(talkioPage{name: "Jonas Weber", typ: "member", path: "app/chat?t=books-literature", org: "demo-school", sidebar: "true"})
+		b.noConsoleErrors()
+	})
+
+	t.Run("SignOut", func(t *testing.T) {
+		t.Parallel()
+		b := newTab(t, browser, gw, shots)
+		b.navigate("home-signed-out", "/", chromedp.WaitVisible(chromedp.ID("sign-in")))
+		b.step("provider-login", chromedp.Click(chromedp.ID("sign-in")), chromedp.WaitVisible(chromedp.ID("login-jonas")))
+		b.step("home-signed-in", chromedp.Click(chromedp.ID("login-jonas")), chromedp.WaitVisible(chromedp.ID("sign-out")))
+		b.wantLocation(gw.url + "/")
+		if b.sessionCookie() == nil {
+			t.Fatalf("no %s cookie after signing in", auth.SessionCookieName)
+		}
+
+		// The form posts its CSRF token; the gateway ends its session and the provider's, and comes home.
+		b.step("signed-out", chromedp.Click(chromedp.ID("sign-out")), chromedp.WaitVisible(chromedp.ID("sign-in")))
+		b.wantLocation(gw.url + "/")
+		if c := b.sessionCookie(); c != nil {
+			t.Errorf("the session cookie outlived signing out (expires %v)", c.Expires)
+		}
+
+		b.step("sign-in-again", chromedp.Click(chromedp.ID("open-tutor")), chromedp.WaitVisible(chromedp.ID("login-jonas")))
+		b.wantLocation(gw.url + "/idp/")
+		b.noConsoleErrors()
+	})
+
+	t.Run("SecondUser", func(t *testing.T) {
+		t.Parallel()
+		member := newTab(t, browser, gw, shots)
+		member.prefix = "member-"
+		member.navigate("open", "/open", chromedp.WaitVisible(chromedp.ID("login-jonas")))
+		member.step("talkio", chromedp.Click(chromedp.ID("login-jonas")), chromedp.WaitVisible(chromedp.ID("user-name")))
+		memberID := member.text("user-id")
+
+		// A fresh browser context shares nothing with the member's: the gateway asks who this is.
+		fac := newTab(t, browser, gw, shots)
+		fac.prefix = "facilitator-"
+		fac.navigate("open", "/open", chromedp.WaitVisible(chromedp.ID("login-eleanor")))
+		fac.step("talkio", chromedp.Click(chromedp.ID("login-eleanor")), chromedp.WaitVisible(chromedp.ID("user-name")))
+		fac.wantTalkio(talkioPage{name: "Eleanor Hughes", typ: "facilitator", path: "", org: "demo-school", sidebar: "false"})
+		facID := fac.text("user-id")
+		if facID == "" || facID == memberID {
+			t.Errorf("facilitator is Talkio user %q, member is %q: want two users", facID, memberID)
+		}
+		fac.navigate("home", "/", chromedp.WaitVisible(chromedp.ID("sign-out")))
+		if got := fac.text("profile-type"); got != "facilitator" {
+			t.Errorf("facilitator's home shows role %q", got)
+		}
+
+		// The member's own session is untouched by the second sign-in.
+		member.navigate("home", "/", chromedp.WaitVisible(chromedp.ID("sign-out")))
+		if got, typ := member.text("profile-name"), member.text("profile-type"); got != "Jonas Weber" || typ != "member" {
+			t.Errorf("member's home shows %q (%s), want Jonas Weber (member)", got, typ)
+		}
+		member.noConsoleErrors()
+		fac.noConsoleErrors()
+	})
+
+	t.Run("BadRequest", func(t *testing.T) {
+		t.Parallel()
+		b := newTab(t, browser, gw, shots)
+		b.badOpen("bad-path-signed-out")
+
+		// Signed in, the same link is refused too: it never reaches Talkio.
+		b.step("home", chromedp.Click(chromedp.ID("error-home")), chromedp.WaitVisible(chromedp.ID("sign-in")))
+		b.step("provider-login", chromedp.Click(chromedp.ID("sign-in")), chromedp.WaitVisible(chromedp.ID("login-maya")))
+		b.step("home-signed-in", chromedp.Click(chromedp.ID("login-maya")), chromedp.WaitVisible(chromedp.ID("sign-out")))
+		b.badOpen("bad-path-signed-in")
+		b.noConsoleErrors(badPath)
+	})
+}
+
+// findChromium returns the browser to drive, or skips the test (fails it in CI) when there is none.
+func findChromium(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("browser tests skipped in -short mode")
+	}
+	names := []string{"chromium", "chromium-browser"}
+	if p := os.Getenv("CHROMIUM"); p != "" {
+		names = []string{p}
+	}
+	for _, name := range names {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	msg := fmt.Sprintf("no browser for the end-to-end tests: none of %s found (install chromium, e.g. apt-get install chromium, or set CHROMIUM)", strings.Join(names, ", "))
+	if os.Getenv("CI") == "true" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+	return ""
+}
+
+// startBrowserDemo starts demo mode on a loopback port, waits until sign-in can start, and stops it
+// (after the browser, whose cleanup runs first) when the test ends.
+func startBrowserDemo(t *testing.T) *gateway {
+	t.Helper()
+	var stdout, logs syncBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	getenv := func(k string) string {
+		if k == "GATEWAY_LISTEN" {
+			return "127.0.0.1:0"
+		}
+		return ""
+	}
+	gw, err := start(ctx, getenv, &stdout, &logs)
+	if err != nil {
+		cancel()
+		t.Fatalf("start demo mode: %v\n%s", err, &logs)
+	}
+	done := make(chan error, 1)
+	go func() { done <- gw.wait(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("gateway shutdown: %v", err)
+		}
+		if t.Failed() {
+			t.Logf("gateway log:\n%s", &logs)
+		}
+	})
+	if !strings.Contains(stdout.String(), "demo mode — open "+gw.url) {
+		t.Errorf("stdout does not tell where to go: %q", stdout.String())
+	}
+	rctx, rcancel := context.WithTimeout(ctx, browserTimeout)
+	defer rcancel()
+	if err := waitReady(rctx, gw.url); err != nil {
+		t.Fatalf("gateway not ready: %v\n%s", err, &logs)
+	}
+	return gw
+}
+
+// waitReady polls /readyz, as an orchestrator would, until the gateway has discovered its provider:
+// discovery runs in the background, and sign-in answers 503 before it succeeds.
+func waitReady(ctx context.Context, base string) error {
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/readyz", nil)
+		if err != nil {
+			return err
+		}
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("/readyz never answered 200: %w", ctx.Err())
+		case <-tick.C:
+		}
+	}
+}
+
+// screenshotDir returns the directory for the screenshots and says where it is when the test fails or
+// runs with -v; otherwise it removes it.
+func screenshotDir(t *testing.T) string {
+	t.Helper()
+	if dir := os.Getenv("BROWSER_SCREENSHOTS"); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { t.Logf("screenshots: %s", dir) })
+		return dir
+	}
+	dir, err := os.MkdirTemp("", "talkio-gateway-browser-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() || testing.Verbose() {
+			t.Logf("screenshots: %s", dir)
+			return
+		}
+		os.RemoveAll(dir)
+	})
+	return dir
+}
+
+// startBrowser starts headless Chromium with a fresh profile and returns a context that holds it.
+func startBrowser(t *testing.T, exe string) context.Context {
+	t.Helper()
+	var out syncBuffer
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(exe),
+		chromedp.Headless,
+		chromedp.NoSandbox, // containers and CI runners usually cannot give Chromium its sandbox
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 900),
+		chromedp.CombinedOutput(&out),
+	)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(allocCtx)
+	// Registered after t.TempDir, so this runs first: the browser is gone before its profile is removed.
+	t.Cleanup(func() {
+		cancel()
+		cancelAlloc()
+	})
+	sctx, scancel := context.WithTimeout(context.Background(), browserTimeout)
+	defer scancel()
+	started := make(chan error, 1)
+	go func() { started <- chromedp.Do(ctx) }() // starts the browser; its life is bound to ctx, not sctx
+	select {
+	case err := <-started:
+		if err != nil {
+			t.Fatalf("start %s: %v\n%s", exe, err, &out)
+		}
+	case <-sctx.Done():
+		t.Fatalf("start %s: no answer within %v\n%s", exe, browserTimeout, &out)
+	}
+	return ctx
+}
+
+// tab is one browser tab in its own browser context (no cookies shared with any other tab), with the
+// screenshots of its steps.
+type tab struct {
+	t      *testing.T
+	tab    context.Context // the tab, no deadline: for the screenshot after a failure
+	ctx    context.Context // the tab with the subtest's deadline
+	base   string
+	dir    string
+	prefix string // screenshot name prefix, for subtests with several tabs
+	n      *int   // screenshot counter, shared by the subtest's tabs
+
+	mu      sync.Mutex
+	console []chromedp.ConsoleMessage
+}
+
+func newTab(t *testing.T, browser context.Context, gw *gateway, shots string) *tab {
+	t.Helper()
+	dir := filepath.Join(shots, strings.ReplaceAll(t.Name(), "/", "-"))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	tabCtx, cancelTab := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
+	t.Cleanup(cancelTab)
+	if err := chromedp.Do(tabCtx); err != nil { // opens the tab
+		t.Fatalf("open a tab: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(tabCtx, browserTimeout)
+	t.Cleanup(cancel)
+	b := &tab{t: t, tab: tabCtx, ctx: ctx, base: gw.url, dir: dir, n: counterFor(t)}
+	messages := chromedp.Console(tabCtx) // subscribes now; the goroutine ends with the tab
+	go func() {
+		for m, err := range messages {
+			if err != nil {
+				return
+			}
+			b.mu.Lock()
+			b.console = append(b.console, m)
+			b.mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("screenshots of %s: %s", t.Name(), dir)
+		}
+	})
+	return b
+}
+
+var (
+	countersMu sync.Mutex
+	counters   = map[*testing.T]*int{}
+)
+
+// counterFor numbers the screenshots of one subtest across its tabs.
+func counterFor(t *testing.T) *int {
+	countersMu.Lock()
+	defer countersMu.Unlock()
+	if counters[t] == nil {
+		counters[t] = new(int)
+		t.Cleanup(func() {
+			countersMu.Lock()
+			delete(counters, t)
+			countersMu.Unlock()
+		})
+	}
+	return counters[t]
+}
+
+// step runs the actions, then saves a screenshot named after the step; on failure it saves one too and
+// stops the subtest, saying where the browser was.
+func (b *tab) step(name string, actions ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	err := chromedp.Do(b.ctx, actions...)
+	if err != nil {
+		b.shot(name + "-FAILED")
+		b.t.Fatalf("%s: %v (browser at %s)", name, err, b.location())
+	}
+	b.shot(name)
+}
+
+// navigate opens path on the gateway and waits for the page to show what the step expects.
+func (b *tab) navigate(name, path string, wait ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	b.step(name, append([]chromedp.Action[chromedp.Void]{chromedp.Navigate(b.base + path)}, wait...)...)
+}
+
+// shot saves a full-page screenshot as NN-name.png.
+func (b *tab) shot(name string) {
+	b.t.Helper()
+	*b.n++
+	file := filepath.Join(b.dir, fmt.Sprintf("%02d-%s%s.png", *b.n, b.prefix, name))
+	ctx, cancel := context.WithTimeout(b.tab, 10*time.Second)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		b.t.Logf("screenshot %s: %v", file, err)
+		return
+	}
+	if err := os.WriteFile(file, png, 0o644); err != nil {
+		b.t.Errorf("save screenshot: %v", err)
+	}
+}
+
+// location is the tab's URL with any login token redacted, for messages.
+func (b *tab) location() string {
+	ctx, cancel := context.WithTimeout(b.tab, 5*time.Second)
+	defer cancel()
+	loc, err := chromedp.Run(ctx, chromedp.Location())
+	if err != nil {
+		return "(unknown: " + err.Error() + ")"
+	}
+	return redactToken(loc)
+}
+
+var tokenParam = regexp.MustCompile(`([?&]token=)[^&#]*`)
+
+func redactToken(s string) string { return tokenParam.ReplaceAllString(s, "${1}[redacted]") }
+
+func (b *tab) wantLocation(prefix string) {
+	b.t.Helper()
+	if loc := b.location(); !strings.HasPrefix(loc, prefix) {
+		b.t.Errorf("browser at %s, want %s…", loc, prefix)
+	}
+}
+
+func (b *tab) text(id string, opts ...chromedp.QueryOption) string {
+	b.t.Helper()
+	s, err := chromedp.Run(b.ctx, chromedp.TextContent(chromedp.ID(id), opts...))
+	if err != nil {
+		b.t.Fatalf("text of #%s: %v (browser at %s)", id, err, b.location())
+	}
+	return strings.TrimSpace(s)
+}
+
+func (b *tab) attr(id, name string, opts ...chromedp.QueryOption) string {
+	b.t.Helper()
+	r, err := chromedp.Run(b.ctx, chromedp.AttributeValue(chromedp.ID(id), name, opts...))
+	if err != nil {
+		b.t.Fatalf("attribute %s of #%s: %v", name, id, err)
+	}
+	if !r.Exists {
+		b.t.Errorf("#%s has no %s attribute", id, name)
+	}
+	return r.Value
+}
+
+func (b *tab) eval(js string) string {
+	b.t.Helper()
+	s, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](js))
+	if err != nil {
+		b.t.Fatalf("evaluate %s: %v", js, err)
+	}
+	return s
+}
+
+// sessionCookie returns the gateway's session cookie as the browser holds it, or nil.
+func (b *tab) sessionCookie() *network.Cookie {
+	b.t.Helper()
+	res, err := chromedp.Call(b.ctx, network.GetCookies, network.GetCookiesParams{URLs: []string{b.base + "/"}})
+	if err != nil {
+		b.t.Fatalf("read cookies: %v", err)
+	}
+	for _, c := range res.Cookies {
+		if c.Name == auth.SessionCookieName {
+			return c
+		}
+	}
+	return nil
+}
+
+// talkioPage is what the stand-in Talkio page shows.
+type talkioPage struct{ name, typ, path, org, sidebar string }
+
+// wantTalkio checks the stand-in Talkio page in the tab (opts: FromNode for the framed one).
+func (b *tab) wantTalkio(want talkioPage, opts ...chromedp.QueryOption) {
+	b.t.Helper()
+	got := talkioPage{
+		name:    b.text("user-name", opts...),
+		typ:     b.text("user-type", opts...),
+		path:    b.text("path", opts...),
+		org:     b.text("organization", opts...),
+		sidebar: b.text("hide-chat-sidebar", opts...),
+	}
+	if got != want {
+		b.t.Errorf("Talkio page shows %+v, want %+v", got, want)
+	}
+	if id := b.text("user-id", opts...); id == "" {
+		b.t.Error("Talkio page shows no user id")
+	}
+}
+
+// wantFrame checks the embed page's iframe: allowed the microphone, loaded from the stand-in Talkio app,
+// and showing want inside.
+func (b *tab) wantFrame(want talkioPage) {
+	b.t.Helper()
+	if allow := b.attr("talkio-frame", "allow"); !strings.Contains(allow, "microphone") {
+		b.t.Errorf("iframe allow=%q lacks microphone", allow)
+	}
+	if src := b.attr("talkio-frame", "src"); !strings.HasPrefix(src, b.base+"/talkio/authentication/partner/?token=") {
+		b.t.Errorf("iframe src %s is not the stand-in Talkio login", redactToken(src))
+	}
+	// The framed page is same-origin in demo mode, so its document is part of the page's DOM tree.
+	frames, err := chromedp.Run(b.ctx, chromedp.Nodes(chromedp.ID("talkio-frame")))
+	if err != nil {
+		b.t.Fatalf("find the iframe: %v", err)
+	}
+	in := chromedp.FromNode(frames[0])
+	if err := chromedp.Do(b.ctx, chromedp.WaitVisible(chromedp.CSS("#user-name"), in)); err != nil {
+		b.t.Fatalf("the framed Talkio page never showed a user: %v", err)
+	}
+	b.wantTalkio(want, in)
+}
+
+// badPath is a link whose path would leave the Talkio app: a scheme-relative URL.
+const badPath = "/open?path=//evil.example"
+
+// badOpen opens a link with a path that must never reach Talkio and checks the gateway's 400 page.
+func (b *tab) badOpen(name string) {
+	b.t.Helper()
+	resp, err := chromedp.Run(b.ctx, chromedp.NavigateResponse(b.base+badPath))
+	if err != nil {
+		b.t.Fatalf("open a bad link: %v", err)
+	}
+	b.step(name, chromedp.WaitVisible(chromedp.ID("request-id")))
+	if resp.Status != http.StatusBadRequest {
+		b.t.Errorf("status %d, want 400", resp.Status)
+	}
+	b.wantLocation(b.base + "/open?")
+	if got := b.text("error-status"); !strings.Contains(got, "400") {
+		b.t.Errorf("error page status %q, want 400", got)
+	}
+	id := b.text("request-id")
+	if hdr, _ := resp.Headers["X-Request-Id"].(string); id == "" || id != hdr {
+		b.t.Errorf("page shows request id %q, X-Request-Id is %q", id, hdr)
+	}
+	if got := b.text("demo-banner"); got == "" {
+		b.t.Error("error page lacks the demo banner")
+	}
+}
+
+// noConsoleErrors fails on errors in the browser console so far: script errors, CSP violations, failed
+// loads of the page's assets. A failed load of a URL containing expectedFailure (a page the test expects
+// to be an error page) is not one.
+func (b *tab) noConsoleErrors(expectedFailure ...string) {
+	b.t.Helper()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+next:
+	for _, m := range b.console {
+		for _, u := range expectedFailure {
+			if m.Source == "network" && strings.Contains(m.URL, u) {
+				continue next
+			}
+		}
+		if m.Type == chromedp.ConsoleError || m.IsException() {
+			b.t.Errorf("console %s at %s: %s", m.Type, redactToken(m.URL), redactToken(m.Text))
+		}
+	}
+}
+
+// syncBuffer is a strings.Builder that the gateway's goroutines may write while the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
