@@ -79,6 +79,9 @@ func start(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		gw.closers = append(gw.closers, d.close)
 	}
 	log.Info("configuration", slog.Any("config", cfg))
+	for _, w := range cfg.Warnings() {
+		log.Warn("configuration: " + w)
+	}
 	warnOnCrossSiteFrame(log, cfg)
 
 	client, err := newTalkioClient(cfg, handlers.ObserveTalkioCall)
