@@ -16,18 +16,22 @@ import (
 func (s *server) handleCallback(c echo.Context) error {
 	ctx := c.Request().Context()
 	id, returnTo, err := s.auth.FinishLogin(ctx, c.Response(), c.Request())
+	// auth keeps return_to in its encrypted attempt cookie; checking it again
+	// costs nothing and keeps the redirect safe whatever changes there.
+	if rt, verr := ValidateReturnTo(returnTo); verr == nil {
+		returnTo = rt
+	} else {
+		s.log.Warn("callback: invalid return_to dropped", "request_id", requestIDOf(c), "error", verr)
+		returnTo = "/"
+	}
 	if err != nil {
+		// The page's one fresh sign-in goes back to where this one started.
+		if p := s.pageFor(err); p.Action != nil {
+			return withAction(err, p.Action.Label, signInURL(returnTo))
+		}
 		return err
 	}
 	c.Set(ctxUserID, id.UserID)
-	// auth keeps return_to in its encrypted attempt cookie; checking it again
-	// costs nothing and keeps the redirect safe whatever changes there.
-	if rt, err := ValidateReturnTo(returnTo); err == nil {
-		returnTo = rt
-	} else {
-		s.log.Warn("callback: invalid return_to dropped", "request_id", requestIDOf(c), "error", err)
-		returnTo = "/"
-	}
 
 	prov, err := s.provisioner.Provision(ctx, id)
 	if err != nil {

@@ -4,6 +4,8 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+
+	"talkio-gateway/auth"
 )
 
 // InputError is a mistake in what the browser sent (a link's path, template or
@@ -19,9 +21,9 @@ func (e *InputError) Error() string { return "handlers: " + e.Field + ": " + e.P
 // MaxPathLen bounds the path forwarded to the Talkio app (DESIGN).
 const MaxPathLen = 512
 
-// maxReturnToLen keeps return_to well inside the login-attempt cookie; an
-// /embed link with a 512-byte path fully percent-encoded still fits.
-const maxReturnToLen = 2048
+// maxReturnToLen is what fits in auth's login-attempt cookie; an /embed link
+// with a 512-byte path, fully percent-encoded, still fits.
+const maxReturnToLen = auth.MaxReturnToLength
 
 // decodeRounds is how many layers of percent-encoding ResolvePath looks
 // through; anything still encoded after that is refused.

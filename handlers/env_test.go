@@ -1,0 +1,467 @@
+package handlers
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"golang.org/x/net/html"
+
+	"talkio-gateway/auth"
+	"talkio-gateway/demo/idp"
+	"talkio-gateway/demo/idp/idptest"
+	"talkio-gateway/talkio"
+	"talkio-gateway/talkio/talkiotest"
+)
+
+// The end-to-end tests run the real pieces over loopback sockets: the demo
+// OpenID provider (zitadel/oidc op), the Partner API simulator, and the
+// gateway's Echo app, driven by cookie-jar clients that follow every redirect
+// themselves.
+
+const (
+	testOrg      = "demo-school"
+	testProvider = "acme-partner"
+)
+
+// env is one gateway with its provider and Talkio simulator.
+type env struct {
+	t      *testing.T
+	idp    *idptest.Server
+	sim    *talkiotest.Server
+	gw     *httptest.Server
+	echo   *echo.Echo
+	auth   *auth.Authenticator
+	talkio *talkio.Client
+	logs   *syncBuffer
+	clock  *clock
+	apiKey string
+	secret string
+}
+
+// envConfig adjusts an env before it starts.
+type envConfig struct {
+	users   []idp.User
+	orgs    []talkiotest.Organization
+	options func(*Options)
+	auth    func(*auth.Config)
+}
+
+// clock is a settable time shared by the gateway and the simulator.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// syncBuffer collects log output from many goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func randomString(tb testing.TB) string {
+	tb.Helper()
+	b := make([]byte, 24)
+	if _, err := rand.Read(b); err != nil {
+		tb.Fatal(err)
+	}
+	return hex.EncodeToString(b)
+}
+
+// signingKey is one RSA key for every test provider: generating a key per
+// test would cost more than the test.
+var signingKey = func() func(testing.TB) *rsa.PrivateKey {
+	key := sync.OnceValues(func() (*rsa.PrivateKey, error) { return rsa.GenerateKey(rand.Reader, 2048) })
+	return func(tb testing.TB) *rsa.PrivateKey {
+		tb.Helper()
+		k, err := key()
+		if err != nil {
+			tb.Fatal(err)
+		}
+		return k
+	}
+}()
+
+// newEnv starts a provider, a simulator and a gateway for one test, which
+// runs in parallel with the others.
+func newEnv(t *testing.T, cfg envConfig) *env {
+	t.Helper()
+	e := &env{
+		t:      t,
+		logs:   &syncBuffer{},
+		clock:  &clock{t: time.Now().UTC().Truncate(time.Second)},
+		apiKey: "api-key-" + randomString(t),
+		secret: "client-secret-" + randomString(t),
+	}
+	logger := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+
+	// The gateway's address is needed by the provider (redirect URIs) before
+	// the gateway exists.
+	e.gw = httptest.NewUnstartedServer(nil)
+	gwURL := "http://" + e.gw.Listener.Addr().String()
+	t.Cleanup(e.gw.Close)
+
+	users := cfg.users
+	if users == nil {
+		users = idp.DemoUsers()
+	}
+	e.idp = idptest.NewServer(t, idp.Options{
+		Key:   signingKey(t),
+		Users: users,
+		Clients: []idp.Client{{
+			ID: "gateway", Secret: e.secret,
+			RedirectURIs:           []string{gwURL + "/auth/callback"},
+			PostLogoutRedirectURIs: []string{gwURL + "/"},
+		}},
+	})
+
+	orgs := cfg.orgs
+	if orgs == nil {
+		orgs = []talkiotest.Organization{{Slug: testOrg, Partner: testProvider}}
+	}
+	e.sim = talkiotest.NewServer(talkiotest.Options{
+		Provider: testProvider, APIKey: e.apiKey, Organizations: orgs, Now: e.clock.Now,
+	})
+	t.Cleanup(e.sim.Close)
+
+	var err error
+	e.talkio, err = talkio.NewClient(e.sim.URL, testProvider, e.apiKey,
+		talkio.WithOrganization(orgs[0].Slug),
+		talkio.WithCallObserver(ObserveTalkioCall),
+		// Fast retries: the tests count attempts, they do not time them.
+		talkio.WithRetryPolicy(talkio.RetryPolicy{MaxAttempts: 3, BaseDelay: time.Millisecond, MaxDelay: 2 * time.Millisecond}))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	acfg := auth.Config{
+		IssuerURL:    e.idp.Issuer(),
+		ClientID:     "gateway",
+		ClientSecret: e.secret,
+		RedirectURL:  gwURL + "/auth/callback",
+		Claims: auth.ClaimNames{
+			UserID: "sub", Name: "name", Email: "email", Phone: "phone_number", Groups: "groups",
+			Locale: "locale", AccountExpiresAt: "subscription_end", Organization: "org",
+		},
+		SessionKeys: [][]byte{[]byte(randomString(t))},
+		Logger:      logger,
+	}
+	if cfg.auth != nil {
+		cfg.auth(&acfg)
+	}
+	e.auth, err = auth.New(context.Background(), acfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.auth.Close() })
+
+	opts := Options{
+		Auth:           e.auth,
+		Talkio:         e.talkio,
+		PublicURL:      mustParseURL(t, gwURL),
+		TalkioAppURL:   mustParseURL(t, e.sim.URL),
+		SupportContact: "the school office",
+		Logger:         logger,
+		Now:            e.clock.Now,
+	}
+	if cfg.options != nil {
+		cfg.options(&opts)
+	}
+	e.echo, err = New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.gw.Config.Handler = e.echo
+	e.gw.Start()
+
+	if acfg.IssuerURL == e.idp.Issuer() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := e.auth.WaitReady(ctx); err != nil {
+			t.Fatalf("provider discovery: %v", err)
+		}
+	}
+	return e
+}
+
+// browser is one user agent: its own cookie jar, redirects followed by hand
+// so that each hop can be checked, and the demo user it picks at the
+// provider's login page.
+type browser struct {
+	e      *env
+	client *http.Client
+	user   string
+}
+
+func (e *env) browser(user string) *browser {
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return &browser{e: e, user: user, client: &http.Client{
+		Jar:           jar,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		Timeout:       60 * time.Second,
+	}}
+}
+
+// response is a finished response with its body read.
+type response struct {
+	*http.Response
+	body string
+}
+
+func (r *response) location() string { return r.Header.Get("Location") }
+
+// do sends one request; a path is taken relative to the gateway.
+func (b *browser) do(method, target string, body url.Values, header http.Header) (*response, error) {
+	if strings.HasPrefix(target, "/") {
+		target = b.e.gw.URL + target
+	}
+	var rd io.Reader
+	if body != nil {
+		rd = strings.NewReader(body.Encode())
+	}
+	req, err := http.NewRequest(method, target, rd)
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	res, err := b.client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer res.Body.Close()
+	data, err := io.ReadAll(res.Body)
+	if err != nil {
+		return nil, err
+	}
+	return &response{Response: res, body: string(data)}, nil
+}
+
+func (b *browser) get(target string) *response {
+	b.e.t.Helper()
+	r, err := b.do(http.MethodGet, target, nil, nil)
+	if err != nil {
+		b.e.t.Fatal(err)
+	}
+	return r
+}
+
+// visit follows redirects from target through the gateway and the provider,
+// picking b.user on the provider's login page. It stops at the first answer
+// that is not a redirect, or at a redirect that leaves the gateway and the
+// provider (into the Talkio app), which it returns unfollowed.
+func (b *browser) visit(target string) (*response, error) {
+	for hop := 0; hop < 20; hop++ {
+		r, err := b.do(http.MethodGet, target, nil, nil)
+		if err != nil {
+			return nil, err
+		}
+		if r.StatusCode < 300 || r.StatusCode > 399 {
+			return r, nil
+		}
+		next, err := r.Request.URL.Parse(r.location())
+		if err != nil {
+			return nil, err
+		}
+		switch origin := next.Scheme + "://" + next.Host; {
+		case origin == b.e.gw.URL:
+		case origin == b.e.idp.URL:
+			if next.Path == mustParseURL(b.e.t, b.e.idp.Issuer()).Path+"/login" && next.Query().Get("user") == "" {
+				q := next.Query()
+				q.Set("user", b.user)
+				next.RawQuery = q.Encode()
+			}
+		default:
+			return r, nil
+		}
+		target = next.String()
+	}
+	return nil, fmt.Errorf("more than 20 redirects from %s", target)
+}
+
+func (b *browser) mustVisit(target string) *response {
+	b.e.t.Helper()
+	r, err := b.visit(target)
+	if err != nil {
+		b.e.t.Fatal(err)
+	}
+	return r
+}
+
+// signIn signs b in and checks that it lands on the home page signed in.
+func (b *browser) signIn() {
+	b.e.t.Helper()
+	r := b.mustVisit("/login")
+	if r.StatusCode != http.StatusOK || r.Request.URL.Path != "/" {
+		b.e.t.Fatalf("sign-in as %s ended at %s with %d: %s", b.user, r.Request.URL, r.StatusCode, errorText(r.body))
+	}
+	if findByID(b.e.t, r.body, "sign-out") == nil {
+		b.e.t.Fatalf("home page after sign-in as %s shows no sign-out button", b.user)
+	}
+}
+
+// csrfToken reads the sign-out form's token from the home page.
+func (b *browser) csrfToken() string {
+	b.e.t.Helper()
+	doc := parseHTML(b.e.t, b.get("/").body)
+	form := findNode(doc, func(n *html.Node) bool { return attr(n, "id") == "sign-out-form" })
+	if form == nil {
+		b.e.t.Fatal("no sign-out form")
+	}
+	in := findNode(form, func(n *html.Node) bool { return n.Data == "input" && attr(n, "name") == "csrf" })
+	if in == nil {
+		b.e.t.Fatal("no csrf field")
+	}
+	return attr(in, "value")
+}
+
+// tokenFrom returns the token of a Talkio login URL, checking its shape.
+func (e *env) tokenFrom(loc string) string {
+	e.t.Helper()
+	checkTalkioLocation(e.t, loc, e.sim.URL, "")
+	tok := mustParseURL(e.t, loc).Query().Get("token")
+	if tok == "" {
+		e.t.Fatalf("no token in %s", loc)
+	}
+	return tok
+}
+
+// callsTo counts the simulator's recorded calls of one endpoint.
+func (e *env) callsTo(endpoint string) int { return e.sim.CallCount(endpoint) }
+
+// bodiesOf returns the JSON bodies sent to an endpoint, oldest first.
+func (e *env) bodiesOf(endpoint string) []string {
+	var out []string
+	for _, c := range e.sim.Calls() {
+		if c.Endpoint == endpoint {
+			out = append(out, string(c.Body))
+		}
+	}
+	return out
+}
+
+// logLines returns the request log lines (msg=request), one per request.
+func (e *env) logLines() []string {
+	var out []string
+	for _, l := range strings.Split(e.logs.String(), "\n") {
+		if strings.Contains(l, " msg=request ") {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// HTML helpers: pages are checked by parsing, not by string equality.
+
+func parseHTML(tb testing.TB, s string) *html.Node {
+	tb.Helper()
+	doc, err := html.Parse(strings.NewReader(s))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return doc
+}
+
+func findNode(n *html.Node, match func(*html.Node) bool) *html.Node {
+	if n.Type == html.ElementNode && match(n) {
+		return n
+	}
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		if f := findNode(c, match); f != nil {
+			return f
+		}
+	}
+	return nil
+}
+
+func findByID(tb testing.TB, body, id string) *html.Node {
+	tb.Helper()
+	return findNode(parseHTML(tb, body), func(n *html.Node) bool { return attr(n, "id") == id })
+}
+
+func attr(n *html.Node, name string) string {
+	for _, a := range n.Attr {
+		if a.Key == name {
+			return a.Val
+		}
+	}
+	return ""
+}
+
+func text(n *html.Node) string {
+	if n == nil {
+		return ""
+	}
+	var b strings.Builder
+	var walk func(*html.Node)
+	walk = func(n *html.Node) {
+		if n.Type == html.TextNode {
+			b.WriteString(n.Data)
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c)
+		}
+	}
+	walk(n)
+	return strings.TrimSpace(b.String())
+}
+
+// errorText is an error page's message, for failure output.
+func errorText(body string) string {
+	doc, err := html.Parse(strings.NewReader(body))
+	if err != nil {
+		return body
+	}
+	if n := findNode(doc, func(n *html.Node) bool { return attr(n, "id") == "error-message" }); n != nil {
+		return text(n)
+	}
+	if len(body) > 300 {
+		body = body[:300]
+	}
+	return body
+}
