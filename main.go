@@ -118,7 +118,9 @@ func admin(ctx context.Context, cmd string, args []string, getenv func(string) s
 		AppURL:        appURL,
 		Stdout:        stdout,
 		Stderr:        stderr,
-		IsTerminal:    isTerminal(stderr),
+		// A person at a terminal sees progress and may confirm "users delete" instead of passing --yes.
+		IsTerminal: isTerminal(stderr) && isTerminal(os.Stdin),
+		Stdin:      os.Stdin,
 	}
 	if code := cli.Run(ctx, env, append([]string{cmd}, args...)); code != 0 {
 		return exitCode(code)
