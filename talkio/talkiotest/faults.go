@@ -18,7 +18,10 @@ type Fault struct {
 	// FailFirst limits the fault to the first N matching requests; later ones are handled normally.
 	// 0 means every matching request.
 	FailFirst int
-	// DropConnection closes the connection without an answer (after Latency).
+	// DropConnection closes the connection without an answer (after Latency). The start of a response
+	// header goes out first, so the client sees an unexpected EOF: net/http's Transport silently resends
+	// an idempotent request whose reused connection closes before any byte arrives, which would make
+	// one client attempt two recorded calls.
 	DropConnection bool
 	// AfterHandling lets the request take effect first (it is handled as usual, its answer discarded),
 	// then Status or DropConnection replace the answer: a reply lost on its way back, as when a create
@@ -119,12 +122,14 @@ func (h *Handler) applyFault(w http.ResponseWriter, r *http.Request, f Fault, ha
 	}
 }
 
-// dropConnection closes the client's connection without an answer. Where hijacking is not possible
-// (HTTP/2, a recorder) it aborts the handler, which the server turns into a reset.
+// dropConnection closes the client's connection in the middle of the response header. Where hijacking is
+// not possible (HTTP/2, a recorder) it aborts the handler, which the server turns into a reset.
 func dropConnection(w http.ResponseWriter) {
-	conn, _, err := http.NewResponseController(w).Hijack()
+	conn, buf, err := http.NewResponseController(w).Hijack()
 	if err != nil {
 		panic(http.ErrAbortHandler)
 	}
+	_, _ = buf.WriteString("HTTP/1.1 502 Bad Gateway\r\nContent-Length: 64\r\n")
+	_ = buf.Flush()
 	_ = conn.Close()
 }

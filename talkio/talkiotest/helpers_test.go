@@ -179,3 +179,5 @@ func attrID(n *html.Node) string {
 	}
 	return ""
 }
+
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
