@@ -19,7 +19,7 @@ import (
 
 const (
 	// DefaultUserAgent is sent when WithUserAgent is not used.
-	DefaultUserAgent = "talkio-gateway (+https://github.com/talkio-gateway)"
+	DefaultUserAgent = "talkio-gateway"
 
 	apiBasePath = "/api/partner/v3/organizations/"
 
@@ -94,7 +94,9 @@ type Option func(*Client)
 // created; its calls fail validation until ForOrganization gives it one.
 func WithOrganization(slug string) Option { return func(c *Client) { c.org = slug } }
 
-// WithHTTPClient sets the HTTP client. nil keeps the default, which has a tuned transport.
+// WithHTTPClient sets the HTTP client. nil keeps the default, which has a tuned transport and follows
+// no redirects. A client given here should not follow redirects to other hosts either: x-api-key and
+// x-provider would go along.
 func WithHTTPClient(hc *http.Client) Option {
 	return func(c *Client) {
 		if hc != nil {
@@ -206,6 +208,9 @@ func newDefaultHTTPClient() *http.Client {
 		// A backstop for callers whose context has no deadline (e.g. the CLI): no attempt, body included,
 		// outlives this.
 		Timeout: 60 * time.Second,
+		// The API documents no redirects, and Go would forward x-api-key to wherever one points (it
+		// strips only standard credential headers): a redirect is returned as an *Error instead.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
 }
 

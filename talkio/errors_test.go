@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 )
 
@@ -98,6 +100,27 @@ func TestErrorString(t *testing.T) {
 	}
 	if (&Error{StatusCode: 0, cause: context.Canceled}).Is(ErrUnavailable) {
 		t.Errorf("a cancellation is not ErrUnavailable")
+	}
+}
+
+// TestRedirectNotFollowed: a redirect must not carry the credentials to another host.
+func TestRedirectNotFollowed(t *testing.T) {
+	var leaked atomic.Int64
+	elsewhere := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		leaked.Add(1)
+	}))
+	defer elsewhere.Close()
+	c, mux, _ := setup(t)
+	mux.HandleFunc("GET /users/{id}", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, elsewhere.URL+"/steal", http.StatusTemporaryRedirect)
+	})
+	_, err := c.GetUser(context.Background(), "u1")
+	var e *Error
+	if !errors.As(err, &e) || e.StatusCode != http.StatusTemporaryRedirect {
+		t.Errorf("got %v, want an *Error with status 307", err)
+	}
+	if leaked.Load() != 0 {
+		t.Errorf("the redirect was followed")
 	}
 }
 

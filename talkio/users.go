@@ -371,8 +371,8 @@ func get[T any](c *Client, ctx context.Context, tmpl string, args []string, q ur
 
 // paginate drives a list endpoint page by page for the iterators.
 func paginate[T any](lo *ListOptions, fetch func() ([]T, Pagination, error), yield func(T, error) bool) {
-	if lo.Page <= 0 {
-		lo.Page = 1
+	if lo.Page == 0 {
+		lo.Page = 1 // a negative page is left for ListUsers to refuse
 	}
 	for {
 		items, p, err := fetch()

@@ -287,6 +287,13 @@ func TestListUsersIter_breakAndErrors(t *testing.T) {
 	if len(errs) != 1 || !errors.As(errs[0], &ve) || ve.Field != "limit" {
 		t.Errorf("errors: got %v, want one limit ValidationError", errs)
 	}
+	errs = nil
+	for _, err := range c.ListUsersIter(context.Background(), &ListUsersOptions{ListOptions: ListOptions{Page: -1}}) {
+		errs = append(errs, err)
+	}
+	if len(errs) != 1 || !errors.As(errs[0], &ve) || ve.Field != "page" {
+		t.Errorf("errors: got %v, want one page ValidationError", errs)
+	}
 	// An API error likewise.
 	c2, mux2, _ := setup(t, WithRetryPolicy(RetryPolicy{MaxAttempts: 1}))
 	mux2.HandleFunc("GET /users", func(w http.ResponseWriter, r *http.Request) {
