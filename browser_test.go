@@ -177,6 +177,41 @@ func TestBrowser(t *testing.T) {
 		b.badOpen("bad-path-signed-in")
 		b.noConsoleErrors(badPath)
 	})
+
+	t.Run("ErrorPages", func(t *testing.T) {
+		t.Parallel()
+		b := newTab(t, browser, gw, shots)
+		b.navigate("home", "/", chromedp.WaitVisible(chromedp.ID("sign-in")))
+		b.step("provider-login", chromedp.Click(chromedp.ID("sign-in")), chromedp.WaitVisible(chromedp.ID("login-cancel")))
+		// Cancelling at the provider comes back as an error page that offers one fresh sign-in.
+		b.step("cancelled", chromedp.Click(chromedp.ID("login-cancel")), chromedp.WaitVisible(chromedp.ID("error-action")))
+		b.wantLocation(gw.url + "/auth/callback?")
+		b.wantErrorPage("")
+		b.step("sign-in-again", chromedp.Click(chromedp.ID("error-action")), chromedp.WaitVisible(chromedp.ID("login-maya")))
+		b.step("home-signed-in", chromedp.Click(chromedp.ID("login-maya")), chromedp.WaitVisible(chromedp.ID("sign-out")))
+
+		resp, err := chromedp.Run(b.ctx, chromedp.NavigateResponse(gw.url+"/no-such-page"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.step("not-found", chromedp.WaitVisible(chromedp.ID("error-home")))
+		if resp.Status != http.StatusNotFound {
+			t.Errorf("/no-such-page: status %d, want 404", resp.Status)
+		}
+		b.wantErrorPage("404")
+
+		// A callback URL opened again (history, a bookmark) has no login attempt behind it.
+		resp, err = chromedp.Run(b.ctx, chromedp.NavigateResponse(gw.url+"/auth/callback?code=stale&state=stale"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.step("stale-callback", chromedp.WaitVisible(chromedp.ID("error-action")))
+		if resp.Status != http.StatusBadRequest {
+			t.Errorf("stale callback: status %d, want 400", resp.Status)
+		}
+		b.wantErrorPage("400")
+		b.noConsoleErrors("/auth/callback?", "/no-such-page")
+	})
 }
 
 // findChromium returns the browser to drive, or skips the test (fails it in CI) when there is none.
@@ -305,7 +340,6 @@ func startBrowser(t *testing.T, exe string) context.Context {
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-quic", true),
 		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 900),
 		chromedp.CombinedOutput(&out),
 	)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
@@ -353,7 +387,8 @@ func newTab(t *testing.T, browser context.Context, gw *gateway, shots string) *t
 	}
 	tabCtx, cancelTab := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
 	t.Cleanup(cancelTab)
-	if err := chromedp.Do(tabCtx); err != nil { // opens the tab
+	// Opens the tab; a fixed viewport makes the screenshots comparable from run to run.
+	if err := chromedp.Do(tabCtx, chromedp.EmulateViewport(1280, 900)); err != nil {
 		t.Fatalf("open a tab: %v", err)
 	}
 	ctx, cancel := context.WithTimeout(tabCtx, browserTimeout)
@@ -423,7 +458,7 @@ func (b *tab) shot(name string) {
 	file := filepath.Join(b.dir, fmt.Sprintf("%02d-%s%s.png", *b.n, b.prefix, name))
 	ctx, cancel := context.WithTimeout(b.tab, 10*time.Second)
 	defer cancel()
-	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)) // 100: PNG
 	if err != nil {
 		b.t.Logf("screenshot %s: %v", file, err)
 		return
@@ -531,16 +566,23 @@ func (b *tab) wantFrame(want talkioPage) {
 	if src := b.attr("talkio-frame", "src"); !strings.HasPrefix(src, b.base+"/talkio/authentication/partner/?token=") {
 		b.t.Errorf("iframe src %s is not the stand-in Talkio login", redactToken(src))
 	}
-	// The framed page is same-origin in demo mode, so its document is part of the page's DOM tree.
+	// The framed page is same-origin in demo mode, so its document is part of the page's DOM tree. Wait
+	// until it has loaded before taking the iframe's node: the node holds the document it had then.
+	loaded := `(() => {
+		const d = document.getElementById("talkio-frame").contentDocument;
+		return !!d && d.readyState === "complete" && !!d.getElementById("user-name");
+	})()`
+	if err := chromedp.Do(b.ctx, chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		_, err := chromedp.Poll[bool](loaded, chromedp.WithPollingTimeout(0))(ctx, t)
+		return err
+	})); err != nil {
+		b.t.Fatalf("the framed Talkio page never showed a user: %v (browser at %s)", err, b.location())
+	}
 	frames, err := chromedp.Run(b.ctx, chromedp.Nodes(chromedp.ID("talkio-frame")))
 	if err != nil {
 		b.t.Fatalf("find the iframe: %v", err)
 	}
-	in := chromedp.FromNode(frames[0])
-	if err := chromedp.Do(b.ctx, chromedp.WaitVisible(chromedp.CSS("#user-name"), in)); err != nil {
-		b.t.Fatalf("the framed Talkio page never showed a user: %v", err)
-	}
-	b.wantTalkio(want, in)
+	b.wantTalkio(want, chromedp.FromNode(frames[0]))
 }
 
 // badPath is a link whose path would leave the Talkio app: a scheme-relative URL.
@@ -567,6 +609,20 @@ func (b *tab) badOpen(name string) {
 	}
 	if got := b.text("demo-banner"); got == "" {
 		b.t.Error("error page lacks the demo banner")
+	}
+}
+
+// wantErrorPage checks the gateway's error page in the tab: the status (when status is not empty), a
+// title, a message, the request id, the banner.
+func (b *tab) wantErrorPage(status string) {
+	b.t.Helper()
+	if got := b.text("error-status"); status != "" && !strings.Contains(got, status) {
+		b.t.Errorf("error page status %q, want %s", got, status)
+	}
+	for _, id := range []string{"error-title", "error-message", "request-id", "demo-banner"} {
+		if b.text(id) == "" {
+			b.t.Errorf("error page has no #%s text", id)
+		}
 	}
 }
 
