@@ -842,7 +842,7 @@ func TestLogout(t *testing.T) {
 		t.Errorf("/open after logout: got %d %q", r.StatusCode, r.location())
 	}
 	// The form-action of the CSP lets the sign-out's redirect reach the provider.
-	if csp := b.get("/").Header.Get("Content-Security-Policy"); !strings.Contains(csp, "form-action 'self' "+e.idp.URL) {
+	if csp := b.get("/").Header.Get("Content-Security-Policy"); !strings.Contains(csp, "form-action 'self' "+e.idpURL) {
 		t.Errorf("CSP %q does not allow the end-session origin", csp)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,7 +24,6 @@ import (
 
 	"talkio-gateway/auth"
 	"talkio-gateway/demo/idp"
-	"talkio-gateway/demo/idp/idptest"
 	"talkio-gateway/talkio"
 	"talkio-gateway/talkio/talkiotest"
 )
@@ -41,7 +41,9 @@ const (
 // env is one gateway with its provider and Talkio simulator.
 type env struct {
 	t      *testing.T
-	idp    *idptest.Server
+	idp    *idp.Provider
+	idpURL string      // the provider's origin
+	idpUp  atomic.Bool // false: the provider answers 503 to everything
 	sim    *talkiotest.Server
 	gw     *httptest.Server
 	echo   *echo.Echo
@@ -55,10 +57,13 @@ type env struct {
 
 // envConfig adjusts an env before it starts.
 type envConfig struct {
-	users   []idp.User
-	orgs    []talkiotest.Organization
-	options func(*Options)
-	auth    func(*auth.Config)
+	users []idp.User
+	// providerDown starts the provider unreachable (503); newEnv then does
+	// not wait for discovery. Set env.idpUp to bring it up.
+	providerDown bool
+	orgs         []talkiotest.Organization
+	options      func(*Options)
+	auth         func(*auth.Config)
 }
 
 // clock is a settable time shared by the gateway and the simulator.
@@ -143,15 +148,35 @@ func newEnv(t *testing.T, cfg envConfig) *env {
 	if users == nil {
 		users = idp.DemoUsers()
 	}
-	e.idp = idptest.NewServer(t, idp.Options{
-		Key:   signingKey(t),
-		Users: users,
+	// The provider runs behind a switch, to test it being down at start.
+	idpSrv := httptest.NewUnstartedServer(nil)
+	e.idpURL = "http://" + idpSrv.Listener.Addr().String()
+	t.Cleanup(idpSrv.Close)
+	var err error
+	e.idp, err = idp.New(idp.Options{
+		Issuer:        e.idpURL + "/idp",
+		AllowInsecure: true,
+		Key:           signingKey(t),
+		Users:         users,
 		Clients: []idp.Client{{
 			ID: "gateway", Secret: e.secret,
 			RedirectURIs:           []string{gwURL + "/auth/callback"},
 			PostLogoutRedirectURIs: []string{gwURL + "/"},
 		}},
 	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.idpUp.Store(!cfg.providerDown)
+	idpHandler := e.idp.Handler()
+	idpSrv.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !e.idpUp.Load() {
+			http.Error(w, "down", http.StatusServiceUnavailable)
+			return
+		}
+		idpHandler.ServeHTTP(w, r)
+	})
+	idpSrv.Start()
 
 	orgs := cfg.orgs
 	if orgs == nil {
@@ -162,7 +187,6 @@ func newEnv(t *testing.T, cfg envConfig) *env {
 	})
 	t.Cleanup(e.sim.Close)
 
-	var err error
 	e.talkio, err = talkio.NewClient(e.sim.URL, testProvider, e.apiKey,
 		talkio.WithOrganization(orgs[0].Slug),
 		talkio.WithCallObserver(ObserveTalkioCall),
@@ -212,7 +236,7 @@ func newEnv(t *testing.T, cfg envConfig) *env {
 	e.gw.Config.Handler = e.echo
 	e.gw.Start()
 
-	if acfg.IssuerURL == e.idp.Issuer() {
+	if !cfg.providerDown {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		if err := e.auth.WaitReady(ctx); err != nil {
@@ -310,7 +334,7 @@ func (b *browser) visit(target string) (*response, error) {
 		}
 		switch origin := next.Scheme + "://" + next.Host; {
 		case origin == b.e.gw.URL:
-		case origin == b.e.idp.URL:
+		case origin == b.e.idpURL:
 			if next.Path == mustParseURL(b.e.t, b.e.idp.Issuer()).Path+"/login" && next.Query().Get("user") == "" {
 				q := next.Query()
 				q.Set("user", b.user)

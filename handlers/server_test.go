@@ -1,0 +1,275 @@
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"golang.org/x/net/html"
+
+	"talkio-gateway/demo/idp"
+	"talkio-gateway/templates"
+)
+
+func TestProviderDownAtStart(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envConfig{providerDown: true})
+	b := e.browser("jonas")
+
+	r := b.get("/readyz")
+	if r.StatusCode != http.StatusServiceUnavailable || !strings.Contains(r.body, `"status"`) {
+		t.Errorf("readyz while the provider is down: %d %s", r.StatusCode, r.body)
+	}
+	if r := b.get("/healthz"); r.StatusCode != http.StatusOK || r.body != "ok" {
+		t.Errorf("healthz: %d %q", r.StatusCode, r.body)
+	}
+	r = b.get("/login?return_to=%2Fopen")
+	if r.StatusCode != http.StatusServiceUnavailable || r.Header.Get("Retry-After") == "" {
+		t.Fatalf("login while the provider is down: %d, Retry-After %q", r.StatusCode, r.Header.Get("Retry-After"))
+	}
+	if got := text(findByID(t, r.body, "error-title")); got != "Sign-in temporarily unavailable" {
+		t.Errorf("page title %q", got)
+	}
+	if a := findByID(t, r.body, "error-action"); a == nil || attr(a, "href") != "/login?return_to=%2Fopen" {
+		t.Errorf("retry link: %v", a)
+	}
+	if findByID(t, b.get("/").body, "sign-in") == nil {
+		t.Error("home page does not render while the provider is down")
+	}
+
+	e.idpUp.Store(true)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := e.auth.WaitReady(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if r := b.get("/readyz"); r.StatusCode != http.StatusOK || !strings.Contains(r.body, `"ready"`) {
+		t.Errorf("readyz once up: %d %s", r.StatusCode, r.body)
+	}
+	b.signIn()
+}
+
+func TestUnusableIdentity(t *testing.T) {
+	t.Parallel()
+	users := idp.DemoUsers()
+	users = append(users,
+		idp.User{ID: strings.Repeat("x", 300), Username: "long", Name: "Long Id"},
+		idp.User{ID: "overage", Username: "overage", Name: "Many Groups",
+			Extra: map[string]any{
+				"_claim_names":   map[string]string{"groups": "src1"},
+				"_claim_sources": map[string]any{"src1": map[string]string{"endpoint": "https://graph.example/v1.0/users/overage/getMemberObjects"}},
+			}},
+	)
+	e := newEnv(t, envConfig{users: users})
+	tests := []struct {
+		user, want string
+	}{
+		{"long", "no user id"},
+		{"overage", "Groups assigned to the application"},
+	}
+	for _, tt := range tests {
+		r := e.browser(tt.user).mustVisit("/login")
+		if r.StatusCode != http.StatusForbidden || !strings.Contains(errorText(r.body), tt.want) {
+			t.Errorf("%s: got %d %q, want 403 mentioning %q", tt.user, r.StatusCode, errorText(r.body), tt.want)
+		}
+	}
+	if n := e.callsTo("*"); n != 0 {
+		t.Errorf("refused identities cost %d Partner API calls", n)
+	}
+}
+
+func TestStatic(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envConfig{})
+	b := e.browser("jonas")
+	doc := parseHTML(t, b.get("/").body)
+	css := findNode(doc, func(n *html.Node) bool { return n.Data == "link" && attr(n, "rel") == "stylesheet" })
+	if css == nil || !strings.HasPrefix(attr(css, "href"), "/static/app.css?v=") {
+		t.Fatalf("stylesheet link: %v", css)
+	}
+	r := b.get(attr(css, "href"))
+	if r.StatusCode != http.StatusOK || !strings.HasPrefix(r.Header.Get("Content-Type"), "text/css") ||
+		r.Header.Get("Cache-Control") != "public, max-age=31536000, immutable" || !strings.Contains(r.body, "font-family") {
+		t.Errorf("versioned stylesheet: %d %q %q", r.StatusCode, r.Header.Get("Content-Type"), r.Header.Get("Cache-Control"))
+	}
+	if r := b.get("/static/app.css?v=old"); r.StatusCode != http.StatusOK || r.Header.Get("Cache-Control") != "public, max-age=300" {
+		t.Errorf("stale version: %d %q", r.StatusCode, r.Header.Get("Cache-Control"))
+	}
+	if r := b.get("/static/favicon.svg"); r.StatusCode != http.StatusOK || r.Header.Get("Content-Type") != "image/svg+xml" {
+		t.Errorf("icon: %d %q", r.StatusCode, r.Header.Get("Content-Type"))
+	}
+	for _, p := range []string{"/static/missing.css", "/static/.hidden", "/static/static.go", "/static/..%2fgo.mod", "/static/"} {
+		if r := b.get(p); r.StatusCode != http.StatusNotFound {
+			t.Errorf("%s: got %d, want 404", p, r.StatusCode)
+		}
+	}
+}
+
+func TestNotFoundAndMethodNotAllowed(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envConfig{})
+	b := e.browser("jonas")
+	r := b.get("/no/such/page")
+	if r.StatusCode != http.StatusNotFound || text(findByID(t, r.body, "error-title")) != "Page not found" {
+		t.Errorf("unknown route: %d %q", r.StatusCode, text(findByID(t, r.body, "error-title")))
+	}
+	if rid := text(findByID(t, r.body, "request-id")); rid == "" || rid != r.Header.Get("X-Request-ID") {
+		t.Errorf("404 request id %q, header %q", rid, r.Header.Get("X-Request-ID"))
+	}
+	r, err := b.do(http.MethodPost, "/open", nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.StatusCode != http.StatusMethodNotAllowed || r.Header.Get("Allow") == "" {
+		t.Errorf("POST /open: %d, Allow %q", r.StatusCode, r.Header.Get("Allow"))
+	}
+	r, err = b.do(http.MethodHead, "/no/such/page", nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.StatusCode != http.StatusNotFound || r.body != "" {
+		t.Errorf("HEAD unknown: %d %q", r.StatusCode, r.body)
+	}
+	for _, l := range e.logLines() {
+		if strings.Contains(l, "/no/such/page") {
+			t.Errorf("log line holds the raw path: %s", l)
+		}
+	}
+}
+
+func TestPanicIsA500Page(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envConfig{})
+	e.echo.GET("/test-panic", func(echo.Context) error { panic("kaboom") })
+	b := e.browser("jonas")
+	r := b.get("/test-panic")
+	if r.StatusCode != http.StatusInternalServerError {
+		t.Fatalf("panic: got %d, want 500", r.StatusCode)
+	}
+	if strings.Contains(r.body, "kaboom") || strings.Contains(r.body, "goroutine") {
+		t.Error("500 page shows the panic")
+	}
+	if findByID(t, r.body, "request-id") == nil || !strings.Contains(errorText(r.body), "the school office") {
+		t.Errorf("500 page: %q", errorText(r.body))
+	}
+	var n int
+	for _, l := range e.logLines() {
+		if strings.Contains(l, "route=/test-panic") {
+			n++
+			if !strings.Contains(l, "panic: kaboom") || !strings.Contains(l, "stack=") || !strings.Contains(l, "level=ERROR") {
+				t.Errorf("panic log line %q", l)
+			}
+		}
+	}
+	if n != 1 {
+		t.Errorf("log lines for the request: got %d, want 1", n)
+	}
+}
+
+func TestRequestIDFromProxy(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envConfig{})
+	b := e.browser("jonas")
+	for _, tt := range []struct {
+		in   string
+		keep bool
+	}{
+		{"proxy-id-0123456789", true},
+		{"bad id <script>", false},
+		{"short", false},
+	} {
+		r, err := b.do(http.MethodGet, "/nope", nil, http.Header{"X-Request-Id": {tt.in}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := r.Header.Get("X-Request-ID")
+		if (got == tt.in) != tt.keep || got == "" {
+			t.Errorf("incoming %q: response id %q, keep %v", tt.in, got, tt.keep)
+		}
+	}
+}
+
+func TestJSONReadiness(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envConfig{})
+	r := e.browser("jonas").get("/readyz")
+	var body map[string]string
+	if err := json.Unmarshal([]byte(r.body), &body); err != nil || r.StatusCode != http.StatusOK || body["status"] != "ready" {
+		t.Errorf("readyz: %d %s (%v)", r.StatusCode, r.body, err)
+	}
+}
+
+func TestDemoPortal(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envConfig{options: func(o *Options) { o.Demo = true }})
+	b := e.browser("jonas")
+
+	home := b.get("/")
+	links := map[string]string{
+		"open-tutor":             "/open",
+		"open-books":             "/open?template=books-literature",
+		"embed-tutor":            "/embed",
+		"embed-tutor-no-sidebar": "/embed?template=books-literature&hide_chat_sidebar=true",
+		"sign-in":                "/login",
+	}
+	for id, href := range links {
+		if n := findByID(t, home.body, id); n == nil || attr(n, "href") != href {
+			t.Errorf("#%s: got %v, want href %q", id, n, href)
+		}
+	}
+	pages := map[string]*response{"home": home, "error": b.get("/open?path=//x")}
+	b.signIn()
+	pages["signed-in home"] = b.get("/")
+	pages["embed"] = b.get("/embed")
+	for name, r := range pages {
+		if got := text(findByID(t, r.body, "demo-banner")); got != "Demo mode — not for production" {
+			t.Errorf("%s page banner: %q", name, got)
+		}
+	}
+	if n := findByID(t, pages["signed-in home"].body, "open-tutor"); n == nil {
+		t.Error("signed-in demo home has no Open tutor link")
+	}
+
+	// Without demo mode there is no banner.
+	plain := newEnv(t, envConfig{})
+	if findByID(t, plain.browser("jonas").get("/").body, "demo-banner") != nil {
+		t.Error("banner outside demo mode")
+	}
+}
+
+func TestNewRefusesBadOptions(t *testing.T) {
+	t.Parallel()
+	_, err := New(Options{FrameAncestors: []string{"a b"}, AccountTTL: -time.Second})
+	if err == nil {
+		t.Fatal("New accepted empty options")
+	}
+	for _, want := range []string{"Auth", "Talkio", "PublicURL", "TalkioAppURL", "AccountTTL", "FrameAncestors"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not name %s", err, want)
+		}
+	}
+}
+
+func TestParsePages(t *testing.T) {
+	t.Parallel()
+	if _, err := parsePages(templates.FS); err != nil {
+		t.Fatalf("embedded templates: %v", err)
+	}
+	layout, err := templates.FS.ReadFile("layout.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	missing := fstest.MapFS{"layout.html": {Data: layout}, "home.html": {Data: []byte(`{{define "content"}}{{end}}`)}}
+	if _, err := parsePages(missing); err == nil {
+		t.Error("parsePages accepted a missing page")
+	}
+	broken := fstest.MapFS{"layout.html": {Data: []byte("{{define")}}
+	if _, err := parsePages(broken); err == nil {
+		t.Error("parsePages accepted a broken template")
+	}
+}
