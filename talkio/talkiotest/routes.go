@@ -12,30 +12,33 @@ import (
 // Call.Endpoint and Inject and CallCount take them. Placeholder names are free: "{week}" matches
 // "{target-week}".
 const (
-	EndpointCreateUser         = "POST /users"
-	EndpointInviteUser         = "POST /users/invite"
-	EndpointListUsers          = "GET /users"
-	EndpointGetUser            = "GET /users/{id}"
-	EndpointUpdateUser         = "PUT /users/{id}"
-	EndpointDeleteUser         = "DELETE /users/{id}"
-	EndpointUserToken          = "GET /users/{id}/token"
-	EndpointGetSettings        = "GET /users/{id}/settings"
-	EndpointUpdateSettings     = "PUT /users/{id}/settings"
-	EndpointListExpiredUsers   = "GET /expired-users"
-	EndpointGetExpiredUser     = "GET /expired-users/{id}"
-	EndpointDailyStats         = "GET /users/{id}/usage/stats"
-	EndpointMonthlyStats       = "GET /users/{id}/usage/monthly-stats"
-	EndpointWeeklyAssessment   = "GET /users/{id}/weekly-assessment/{target-week}"
-	EndpointListConversations  = "GET /users/{id}/conversations"
-	EndpointGetConversation    = "GET /users/{id}/conversations/{conversation-id}"
-	EndpointGetOrgPreference   = "GET /users/{id}/organization-preference"
-	EndpointSetOrgPreference   = "PUT /users/{id}/organization-preference"
-	EndpointUsage              = "GET /users/{id}/{target-month}"
-	EndpointUsageDuration      = "GET /users/{id}/usage/duration"
-	EndpointAppLogin           = "GET /authentication/partner/"
-	EndpointAppPage            = "GET /app/{path}"
-	endpointAll                = "*"
-	monthSegmentPlaceholderKey = "target-month"
+	EndpointCreateUser        = "POST /users"
+	EndpointInviteUser        = "POST /users/invite"
+	EndpointListUsers         = "GET /users"
+	EndpointGetUser           = "GET /users/{id}"
+	EndpointUpdateUser        = "PUT /users/{id}"
+	EndpointDeleteUser        = "DELETE /users/{id}"
+	EndpointUserToken         = "GET /users/{id}/token"
+	EndpointGetSettings       = "GET /users/{id}/settings"
+	EndpointUpdateSettings    = "PUT /users/{id}/settings"
+	EndpointListExpiredUsers  = "GET /expired-users"
+	EndpointGetExpiredUser    = "GET /expired-users/{id}"
+	EndpointDailyStats        = "GET /users/{id}/usage/stats"
+	EndpointMonthlyStats      = "GET /users/{id}/usage/monthly-stats"
+	EndpointWeeklyAssessment  = "GET /users/{id}/weekly-assessment/{target-week}"
+	EndpointListConversations = "GET /users/{id}/conversations"
+	EndpointGetConversation   = "GET /users/{id}/conversations/{conversation-id}"
+	EndpointGetOrgPreference  = "GET /users/{id}/organization-preference"
+	EndpointSetOrgPreference  = "PUT /users/{id}/organization-preference"
+	EndpointUsage             = "GET /users/{id}/{target-month}"
+	EndpointUsageDuration     = "GET /users/{id}/usage/duration"
+	EndpointAppLogin          = "GET /authentication/partner/"
+	EndpointAppPage           = "GET /app/{path}"
+)
+
+const (
+	endpointAll                = "*"            // every API request, in Inject and CallCount
+	monthSegmentPlaceholderKey = "target-month" // the legacy usage segment, constrained to YYYY-MM
 )
 
 type route struct {

@@ -31,12 +31,15 @@ func TestCreateUser(t *testing.T) {
 		{"duplicate id", `{"id":"u1","userName":"Again","userType":"member"}`, "", 409, "already exists"},
 		{"duplicate id of expired user", `{"id":"gone","userName":"Again","userType":"member"}`, "", 409, "already exists"},
 		{"duplicate email", `{"id":"n1","userName":"New","userType":"member","email":"user.one@example.COM"}`, "", 409, "email"},
-		{"empty body", ``, "", 400, "JSON object"},
+		{"empty body", ``, "application/json", 400, "JSON object"},
+		{"empty body without type", ``, "", 400, "Content-Type"},
 		{"invalid JSON", `{"id":`, "", 400, "JSON object"},
 		{"array", `[{"id":"n1"}]`, "", 400, "JSON object"},
 		{"null body", `null`, "", 400, "JSON object"},
 		{"trailing data", `{"id":"n1","userName":"New","userType":"member"} {}`, "", 400, "JSON object"},
 		{"wrong content type", `{"id":"n1","userName":"New","userType":"member"}`, "text/plain", 400, "Content-Type"},
+		{"no content type", `{"id":"n1","userName":"New","userType":"member"}`, "-", 400, "Content-Type"},
+		{"bad content type", `{"id":"n1","userName":"New","userType":"member"}`, "application/json; =", 400, "Content-Type"},
 		{"missing id", `{"userName":"New","userType":"member"}`, "", 400, "id is required"},
 		{"missing userName", `{"id":"n1","userType":"member"}`, "", 400, "userName is required"},
 		{"missing userType", `{"id":"n1","userName":"New"}`, "", 400, "userType is required"},
@@ -60,7 +63,11 @@ func TestCreateUser(t *testing.T) {
 			mustAddUser(t, s, orgA, userU1)
 			mustAddUser(t, s, orgA, talkiotest.User{ID: "gone", AccountExpiresAt: ptr(t0.Add(-time.Hour))})
 			var hdr []string
-			if tt.ctype != "" {
+			switch tt.ctype {
+			case "":
+			case "-":
+				hdr = []string{"Content-Type", ""}
+			default:
 				hdr = []string{"Content-Type", tt.ctype}
 			}
 			r := api(t, s, "POST", orgA, "/users", tt.body, hdr...)
