@@ -49,11 +49,12 @@ type ConversationPage struct {
 	Conversations []Conversation `json:"conversations"`
 	Pagination
 	Extra map[string]json.RawMessage `json:"-"`
+	Raw   json.RawMessage            `json:"-"` // the response body as received
 }
 
 // UnmarshalJSON accepts {"conversations": […], "page": …} (or "data"/"items") and a bare array.
 func (p *ConversationPage) UnmarshalJSON(data []byte) (err error) {
-	*p = ConversationPage{}
+	*p = ConversationPage{Raw: cloneRaw(data)}
 	p.Extra, err = decodeList(data, "conversations", &p.Conversations, &p.Pagination)
 	return err
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 )
 
@@ -27,6 +28,9 @@ func TestListConversations(t *testing.T) {
 		t.Errorf("Raw: got %s", p.Conversations[0].Raw)
 	}
 	mustEqual(t, "pagination", p.Pagination, Pagination{1, 10, 4, 1})
+	if !strings.HasPrefix(string(p.Raw), `{"conversations":[{"id":"c1"`) {
+		t.Errorf("page Raw: got %s", p.Raw)
+	}
 }
 
 func TestListConversations_noOptions(t *testing.T) {
