@@ -37,9 +37,10 @@
 //
 // # Decisions where the documentation is silent
 //
-//   - Request bodies must be JSON objects; properties the documentation does not list for an endpoint are
-//     rejected with 400 ("property x should not exist"), so a misspelt field name in a client is caught.
-//     Every problem of a body is reported in one message, separated by "; ".
+//   - Request bodies need Content-Type: application/json and must be JSON objects (at most 1 MiB, else
+//     413); properties the documentation does not list for an endpoint are rejected with 400 ("property
+//     x should not exist"), so a misspelt field name in a client is caught. Every problem of a body or a
+//     query is reported in one message, separated by "; ".
 //   - Emails are unique per organization (case-insensitive): create, update and invite answer 409 when the
 //     email belongs to another user; invite also answers 409 when an invitation for it is pending.
 //   - Update is partial: an absent property is unchanged; null or "" clears email, phoneNumber and
@@ -81,7 +82,8 @@
 // used before (each is single use). It answers a small HTML page naming the user and showing the exact
 // path value and whether hide-chat-sidebar=true was given, in elements with the ids user-id, user-name,
 // user-type, organization, path and hide-chat-sidebar. Any other token gets a 401 page whose element
-// "reason" says why (missing, unknown, expired, used, inactive). The page can be framed (no
+// "reason" says why (missing, unknown, expired, used, inactive); a token is unexpired while now is before
+// its expiresAt. Pages under /app/ without a session answer 401 with reason no-session. The page can be framed (no
 // X-Frame-Options, no frame-ancestors). A successful sign-in sets one HttpOnly session cookie so that the
 // "Continue" link to /app/… can show who is signed in.
 //
@@ -91,5 +93,6 @@
 // response is written, so a test may assert on Calls right after its client returns. Inject adds a Fault
 // per endpoint template such as EndpointUserToken ("GET /users/{id}/token"); the placeholder names in
 // templates do not matter, a template without a method matches every method, and "*" matches every API
-// request (the app pages only when named).
+// request (the app pages only when named). Faults act before authentication, like a proxy in front of
+// the API would.
 package talkiotest
