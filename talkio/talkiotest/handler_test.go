@@ -169,7 +169,7 @@ func TestLogf(t *testing.T) {
 // Many clients at once, under -race: creates, tokens, lists, updates, deletes, faults and inspection.
 func TestConcurrentUse(t *testing.T) {
 	s := newServer(t)
-	const workers, each = 8, 20
+	const workers, each = 8, 12
 	var wg sync.WaitGroup
 	tokens := make(chan string, workers*each)
 	for w := range workers {
