@@ -171,36 +171,60 @@ func (p *Provisioner) provision(ctx context.Context, c *talkio.Client, id *auth.
 	return res, nil
 }
 
-// create creates the user. It reports whether this call created it: a
-// conflict means it exists already, which is success unless Talkio holds it
-// as expired.
+// create creates the user. It reports whether this call created it. A
+// conflict means the id exists already (created meanwhile by another gateway
+// process: success; or held as expired/suspended: refused), or, when no user
+// has the id, that another user has the email: the user is then created
+// without it, since people may share an address (siblings, a family's).
 func (p *Provisioner) create(ctx context.Context, c *talkio.Client, id *auth.Identity, userType string, expires *time.Time) (bool, error) {
-	_, err := c.CreateUser(ctx, &talkio.CreateUserRequest{
+	req := &talkio.CreateUserRequest{
 		ID:               id.UserID,
 		UserName:         userName(id),
 		UserType:         userType,
 		Email:            id.Email,
 		PhoneNumber:      id.Phone,
 		AccountExpiresAt: expires,
-	})
+	}
+	_, err := c.CreateUser(ctx, req)
 	if errors.Is(err, talkio.ErrConflict) {
-		// Either created meanwhile by another gateway process, or an
-		// expired/suspended user (absent from GET /users/{id}).
-		_, gerr := c.GetExpiredUser(ctx, id.UserID)
-		switch {
-		case gerr == nil:
-			return false, ErrAccountExpired
-		case errors.Is(gerr, talkio.ErrNotFound):
-			return false, nil
-		default:
-			return false, fmt.Errorf("look up expired user after conflict: %w", gerr)
+		exists, terr := p.idTaken(ctx, c, id.UserID)
+		if terr != nil || exists {
+			return false, terr
 		}
+		if req.Email == "" {
+			return false, fmt.Errorf("create user: conflict, yet no user has the id")
+		}
+		p.opts.Logger.Warn("email belongs to another Talkio user; creating the user without it", "user_id", id.UserID)
+		req.Email = ""
+		_, err = c.CreateUser(ctx, req)
 	}
 	if err != nil {
 		return false, fmt.Errorf("create user: %w", err)
 	}
 	p.applyDefaults(ctx, c, id)
 	return true, nil
+}
+
+// idTaken explains a conflict on create: it reports whether a user with the
+// id exists (true: created meanwhile), ErrAccountExpired when Talkio holds it
+// as expired or suspended, and false when no user has the id.
+func (p *Provisioner) idTaken(ctx context.Context, c *talkio.Client, userID string) (bool, error) {
+	_, err := c.GetExpiredUser(ctx, userID)
+	switch {
+	case err == nil:
+		return false, ErrAccountExpired
+	case !errors.Is(err, talkio.ErrNotFound):
+		return false, fmt.Errorf("look up expired user after a conflict: %w", err)
+	}
+	_, err = c.GetUser(ctx, userID)
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, talkio.ErrNotFound):
+		return false, nil
+	default:
+		return false, fmt.Errorf("look up user after a conflict: %w", err)
+	}
 }
 
 // applyDefaults applies the settings defaults once, right after creation,
@@ -261,7 +285,17 @@ func (p *Provisioner) update(ctx context.Context, c *talkio.Client, u *talkio.Us
 	if !changed {
 		return nil
 	}
-	if _, err := c.UpdateUser(ctx, id.UserID, &req); err != nil {
+	_, err := c.UpdateUser(ctx, id.UserID, &req)
+	if errors.Is(err, talkio.ErrConflict) && req.Email != nil {
+		// The new email belongs to another Talkio user; keep the old one.
+		p.opts.Logger.Warn("email belongs to another Talkio user; updating without it", "user_id", id.UserID)
+		req.Email = nil
+		if req == (talkio.UpdateUserRequest{}) {
+			return nil
+		}
+		_, err = c.UpdateUser(ctx, id.UserID, &req)
+	}
+	if err != nil {
 		return fmt.Errorf("update user: %w", err)
 	}
 	return nil

@@ -273,3 +273,5 @@ func TestParsePages(t *testing.T) {
 		t.Error("parsePages accepted a broken template")
 	}
 }
+
+func echoHTTPError(code int) error { return echo.NewHTTPError(code) }

@@ -1,0 +1,259 @@
+package handlers
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"talkio-gateway/auth"
+	"talkio-gateway/talkio"
+	"talkio-gateway/talkio/talkiotest"
+)
+
+// provisionerEnv is a Provisioner against a simulator, without sign-in.
+type provisionerEnv struct {
+	sim  *talkiotest.Server
+	p    *Provisioner
+	logs *syncBuffer
+}
+
+func newProvisionerEnv(t *testing.T, modify func(*ProvisionerOptions)) *provisionerEnv {
+	t.Helper()
+	sim := talkiotest.NewServer(talkiotest.Options{Provider: testProvider, APIKey: "k", Organizations: []talkiotest.Organization{{Slug: testOrg}}})
+	t.Cleanup(sim.Close)
+	c, err := talkio.NewClient(sim.URL, testProvider, "k", talkio.WithOrganization(testOrg),
+		talkio.WithRetryPolicy(talkio.RetryPolicy{MaxAttempts: 2, BaseDelay: time.Millisecond}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &syncBuffer{}
+	o := ProvisionerOptions{Talkio: c, Logger: slog.New(slog.NewTextHandler(logs, nil))}
+	if modify != nil {
+		modify(&o)
+	}
+	p, err := NewProvisioner(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &provisionerEnv{sim: sim, p: p, logs: logs}
+}
+
+func TestUserName(t *testing.T) {
+	tests := []struct {
+		id   auth.Identity
+		want string
+	}{
+		{auth.Identity{UserID: "u1", Name: " Ada Lovelace ", Email: "ada@example.com"}, "Ada Lovelace"},
+		{auth.Identity{UserID: "u1", Email: "ada@example.com"}, "ada"},
+		{auth.Identity{UserID: "u1", Email: "@example.com"}, "u1"},
+		{auth.Identity{UserID: "u1"}, "u1"},
+	}
+	for _, tt := range tests {
+		if got := userName(&tt.id); got != tt.want {
+			t.Errorf("userName(%+v): got %q, want %q", tt.id, got, tt.want)
+		}
+	}
+}
+
+func TestNewProvisionerRefuses(t *testing.T) {
+	if _, err := NewProvisioner(ProvisionerOptions{}); err == nil {
+		t.Error("accepted a nil client")
+	}
+	c, err := talkio.NewClient("http://127.0.0.1:1", "p", "k", talkio.WithOrganization("o"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := NewProvisioner(ProvisionerOptions{Talkio: c, OrganizationMap: map[string]string{"x": ""}}); err == nil {
+		t.Error("accepted an empty slug")
+	}
+}
+
+func TestProvisionCreatedConcurrentlyElsewhere(t *testing.T) {
+	t.Parallel()
+	e := newProvisionerEnv(t, nil)
+	if err := e.sim.AddUser(testOrg, talkiotest.User{ID: "u1", UserName: "Ada", UserType: "member"}); err != nil {
+		t.Fatal(err)
+	}
+	// Another process creates the user between our lookup and our create.
+	e.sim.Inject(talkiotest.EndpointGetUser, talkiotest.Fault{Status: http.StatusNotFound, FailFirst: 1})
+	res, err := e.p.Provision(t.Context(), &auth.Identity{UserID: "u1", Name: "Ada"})
+	if err != nil || res.Created {
+		t.Fatalf("got %+v, %v; want success, not created", res, err)
+	}
+}
+
+func TestProvisionSharedEmail(t *testing.T) {
+	t.Parallel()
+	e := newProvisionerEnv(t, nil)
+	if err := e.sim.AddUser(testOrg, talkiotest.User{ID: "parent", UserName: "Parent", UserType: "member", Email: "family@example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	id := &auth.Identity{UserID: "child", Name: "Child", Email: "family@example.com"}
+	res, err := e.p.Provision(t.Context(), id)
+	if err != nil || !res.Created {
+		t.Fatalf("got %+v, %v; want created", res, err)
+	}
+	if u, ok := e.sim.User(testOrg, "child"); !ok || u.Email != "" {
+		t.Errorf("child: %+v", u)
+	}
+	if !strings.Contains(e.logs.String(), "email belongs to another Talkio user") {
+		t.Error("not logged")
+	}
+
+	// At the next login the email still conflicts: the rest is updated.
+	id.Name = "Child Renamed"
+	if _, err := e.p.Provision(t.Context(), id); err != nil {
+		t.Fatal(err)
+	}
+	if u, _ := e.sim.User(testOrg, "child"); u.UserName != "Child Renamed" || u.Email != "" {
+		t.Errorf("child after update: %+v", u)
+	}
+	// Only the email changed and it conflicts: nothing else is sent.
+	e.sim.ResetCalls()
+	if _, err := e.p.Provision(t.Context(), id); err != nil {
+		t.Fatal(err)
+	}
+	if n := e.sim.CallCount(talkiotest.EndpointUpdateUser); n != 1 {
+		t.Errorf("updates: got %d, want the one refused", n)
+	}
+}
+
+func TestProvisionErrors(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		fault string
+		setup func(*provisionerEnv)
+		want  func(error) bool
+	}{
+		{name: "lookup fails", fault: talkiotest.EndpointGetUser, want: isTalkio},
+		{name: "create fails", fault: talkiotest.EndpointCreateUser, want: isTalkio},
+		{name: "expired lookup fails", fault: talkiotest.EndpointGetExpiredUser, setup: func(e *provisionerEnv) {
+			e.sim.Inject(talkiotest.EndpointCreateUser, talkiotest.Fault{Status: http.StatusConflict})
+		}, want: isTalkio},
+		{name: "conflict without a user", setup: func(e *provisionerEnv) {
+			e.sim.Inject(talkiotest.EndpointCreateUser, talkiotest.Fault{Status: http.StatusConflict})
+		}, want: func(err error) bool { return err != nil }},
+		{name: "update fails", fault: talkiotest.EndpointUpdateUser, setup: func(e *provisionerEnv) {
+			_ = e.sim.AddUser(testOrg, talkiotest.User{ID: "u1", UserName: "Old", UserType: "member"})
+		}, want: isTalkio},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newProvisionerEnv(t, nil)
+			if tt.setup != nil {
+				tt.setup(e)
+			}
+			if tt.fault != "" {
+				e.sim.Inject(tt.fault, talkiotest.Fault{Status: http.StatusInternalServerError})
+			}
+			_, err := e.p.Provision(t.Context(), &auth.Identity{UserID: "u1", Name: "Ada", Email: "ada@example.com"})
+			if !tt.want(err) {
+				t.Errorf("got %v", err)
+			}
+		})
+	}
+}
+
+func TestProvisionSettingsFailureIsLogged(t *testing.T) {
+	t.Parallel()
+	e := newProvisionerEnv(t, func(o *ProvisionerOptions) {
+		o.DefaultSettings = &talkio.Settings{HideIntroFlow: talkio.Ptr(true)}
+	})
+	e.sim.Inject(talkiotest.EndpointUpdateSettings, talkiotest.Fault{Status: http.StatusBadRequest})
+	res, err := e.p.Provision(t.Context(), &auth.Identity{UserID: "u1", Name: "Ada"})
+	if err != nil || !res.Created {
+		t.Fatalf("got %+v, %v", res, err)
+	}
+	if !strings.Contains(e.logs.String(), "apply default settings") {
+		t.Error("settings failure not logged")
+	}
+}
+
+func TestProvisionKeepsTalkioUserType(t *testing.T) {
+	t.Parallel()
+	e := newProvisionerEnv(t, func(o *ProvisionerOptions) { o.FacilitatorGroups = []string{"teachers"} })
+	if err := e.sim.AddUser(testOrg, talkiotest.User{ID: "u1", UserName: "Ada", UserType: "facilitator"}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := e.p.Provision(t.Context(), &auth.Identity{UserID: "u1", Name: "Ada", Groups: []string{"pupils"}})
+	if err != nil || res.UserType != talkio.UserTypeFacilitator {
+		t.Errorf("got %+v, %v; want the Talkio user's type", res, err)
+	}
+}
+
+func TestDefaultSettings(t *testing.T) {
+	tests := []struct {
+		name     string
+		defaults *talkio.Settings
+		locale   string
+		wantNil  bool
+		wantUI   string
+		wantUser string
+	}{
+		{name: "nothing", wantNil: true},
+		{name: "invalid locale", locale: "??", wantNil: true},
+		{name: "undetermined", locale: "und", wantNil: true},
+		{name: "locale", locale: "pt_BR", wantUI: "pt-BR", wantUser: "pt-BR"},
+		{name: "defaults win", defaults: &talkio.Settings{UILanguage: talkio.Ptr("en-US")}, locale: "de", wantUI: "en-US", wantUser: "de"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := defaultSettings(tt.defaults, tt.locale)
+			if (s == nil) != tt.wantNil {
+				t.Fatalf("got %+v, want nil %v", s, tt.wantNil)
+			}
+			if s == nil {
+				return
+			}
+			if got := deref(s.UILanguage); got != tt.wantUI {
+				t.Errorf("uiLanguage: got %q, want %q", got, tt.wantUI)
+			}
+			if got := deref(s.UserLanguage); got != tt.wantUser {
+				t.Errorf("userLanguage: got %q, want %q", got, tt.wantUser)
+			}
+			if tt.defaults != nil && tt.defaults.UserLanguage != nil {
+				t.Error("defaults were modified")
+			}
+		})
+	}
+}
+
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+func TestErrorPages(t *testing.T) {
+	s := &server{support: "the help desk"}
+	tests := []struct {
+		name   string
+		err    error
+		status int
+	}{
+		{"input", &InputError{"path", "bad"}, 400},
+		{"expired", ErrAccountExpired, 403},
+		{"talkio 404", &talkio.Error{StatusCode: 404}, 502},
+		{"talkio 429", &talkio.Error{StatusCode: 429}, 503},
+		{"talkio validation", &talkio.ValidationError{Field: "id", Problem: "bad"}, 502},
+		{"talkio transport", talkio.ErrUnavailable, 502},
+		{"provider error", &auth.ProviderError{Code: "invalid_request"}, 400},
+		{"invalid claim", auth.ErrInvalidClaim, 403},
+		{"bad request", errHTTP(http.StatusRequestEntityTooLarge), 413},
+		{"echo 500", errHTTP(http.StatusServiceUnavailable), 503},
+		{"other", errors.New("x"), 500},
+	}
+	for _, tt := range tests {
+		p := s.pageFor(tt.err)
+		if p.Status != tt.status || p.Title == "" || p.Message == "" || strings.Contains(p.Message, "%s") {
+			t.Errorf("%s: got %+v, want status %d", tt.name, p, tt.status)
+		}
+	}
+}
+
+func errHTTP(code int) error { return echoHTTPError(code) }
