@@ -27,9 +27,9 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// browserTimeout bounds each subtest. It is a safety net against a hung browser, not a timing assertion:
-// a subtest takes about a second.
-const browserTimeout = 30 * time.Second
+// browserTimeout bounds each tab's work and the browser's start. It is a safety net against a hung
+// browser, not a timing assertion: a tab's work takes a few seconds, more on a busy machine.
+const browserTimeout = 60 * time.Second
 
 func TestBrowser(t *testing.T) {
 	exe := findChromium(t)
@@ -88,6 +88,7 @@ func TestBrowser(t *testing.T) {
 		b.navigate("home", "/", chromedp.WaitVisible(chromedp.ID("open-books")))
 		b.step("provider-login", chromedp.Click(chromedp.ID("open-books")), chromedp.WaitVisible(chromedp.ID("login-maya")))
 		b.step("talkio-chat", chromedp.Click(chromedp.ID("login-maya")), chromedp.WaitVisible(chromedp.ID("user-name")))
+		b.wantLocation(gw.url + "/talkio/authentication/partner/")
 		b.wantTalkio(talkioPage{name: "Maya Lindqvist", typ: "member", path: "app/chat?t=books-literature", org: "demo-school", sidebar: "false"})
 		b.noConsoleErrors()
 	})
@@ -142,8 +143,7 @@ func TestBrowser(t *testing.T) {
 		memberID := member.text("user-id")
 
 		// A fresh browser context shares nothing with the member's: the gateway asks who this is.
-		fac := newTab(t, browser, gw, shots)
-		fac.prefix = "facilitator-"
+		fac := member.another("facilitator-")
 		fac.navigate("open", "/open", chromedp.WaitVisible(chromedp.ID("login-eleanor")))
 		fac.step("talkio", chromedp.Click(chromedp.ID("login-eleanor")), chromedp.WaitVisible(chromedp.ID("user-name")))
 		fac.wantTalkio(talkioPage{name: "Eleanor Hughes", typ: "facilitator", path: "", org: "demo-school", sidebar: "false"})
@@ -367,24 +367,48 @@ func startBrowser(t *testing.T, exe string) context.Context {
 // tab is one browser tab in its own browser context (no cookies shared with any other tab), with the
 // screenshots of its steps.
 type tab struct {
-	t      *testing.T
-	tab    context.Context // the tab, no deadline: for the screenshot after a failure
-	ctx    context.Context // the tab with the subtest's deadline
-	base   string
-	dir    string
-	prefix string // screenshot name prefix, for subtests with several tabs
-	n      *int   // screenshot counter, shared by the subtest's tabs
+	t       *testing.T
+	browser context.Context
+	tab     context.Context // the tab, no deadline: for the screenshot after a failure
+	ctx     context.Context // the tab with the subtest's deadline
+	base    string
+	shots   *album
+	prefix  string // screenshot name prefix, for subtests with several tabs
 
 	mu      sync.Mutex
 	console []chromedp.ConsoleMessage
 }
 
+// album is a subtest's screenshot directory; its tabs number their screenshots in one sequence.
+type album struct {
+	dir string
+	n   int
+}
+
+// newTab opens a tab in a fresh browser context, with a new album for the subtest's screenshots.
 func newTab(t *testing.T, browser context.Context, gw *gateway, shots string) *tab {
 	t.Helper()
 	dir := filepath.Join(shots, strings.ReplaceAll(t.Name(), "/", "-"))
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("screenshots of %s: %s", t.Name(), dir)
+		}
+	})
+	return openTab(t, browser, gw.url, &album{dir: dir}, "")
+}
+
+// another opens a second tab in a fresh browser context of its own (a second person), whose screenshots
+// join the same album, named with prefix.
+func (b *tab) another(prefix string) *tab {
+	b.t.Helper()
+	return openTab(b.t, b.browser, b.base, b.shots, prefix)
+}
+
+func openTab(t *testing.T, browser context.Context, base string, shots *album, prefix string) *tab {
+	t.Helper()
 	tabCtx, cancelTab := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
 	t.Cleanup(cancelTab)
 	// Opens the tab; a fixed viewport makes the screenshots comparable from run to run.
@@ -393,7 +417,7 @@ func newTab(t *testing.T, browser context.Context, gw *gateway, shots string) *t
 	}
 	ctx, cancel := context.WithTimeout(tabCtx, browserTimeout)
 	t.Cleanup(cancel)
-	b := &tab{t: t, tab: tabCtx, ctx: ctx, base: gw.url, dir: dir, n: counterFor(t)}
+	b := &tab{t: t, browser: browser, tab: tabCtx, ctx: ctx, base: base, shots: shots, prefix: prefix}
 	messages := chromedp.Console(tabCtx) // subscribes now; the goroutine ends with the tab
 	go func() {
 		for m, err := range messages {
@@ -405,32 +429,7 @@ func newTab(t *testing.T, browser context.Context, gw *gateway, shots string) *t
 			b.mu.Unlock()
 		}
 	}()
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("screenshots of %s: %s", t.Name(), dir)
-		}
-	})
 	return b
-}
-
-var (
-	countersMu sync.Mutex
-	counters   = map[*testing.T]*int{}
-)
-
-// counterFor numbers the screenshots of one subtest across its tabs.
-func counterFor(t *testing.T) *int {
-	countersMu.Lock()
-	defer countersMu.Unlock()
-	if counters[t] == nil {
-		counters[t] = new(int)
-		t.Cleanup(func() {
-			countersMu.Lock()
-			delete(counters, t)
-			countersMu.Unlock()
-		})
-	}
-	return counters[t]
 }
 
 // step runs the actions, then saves a screenshot named after the step; on failure it saves one too and
@@ -454,8 +453,8 @@ func (b *tab) navigate(name, path string, wait ...chromedp.Action[chromedp.Void]
 // shot saves a full-page screenshot as NN-name.png.
 func (b *tab) shot(name string) {
 	b.t.Helper()
-	*b.n++
-	file := filepath.Join(b.dir, fmt.Sprintf("%02d-%s%s.png", *b.n, b.prefix, name))
+	b.shots.n++
+	file := filepath.Join(b.shots.dir, fmt.Sprintf("%02d-%s%s.png", b.shots.n, b.prefix, name))
 	ctx, cancel := context.WithTimeout(b.tab, 10*time.Second)
 	defer cancel()
 	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)) // 100: PNG
