@@ -66,6 +66,9 @@ type Options struct {
 	// CookieSameSite is the CSRF cookie's SameSite (like the session's);
 	// default Lax.
 	CookieSameSite http.SameSite
+	// ReadyCheckTalkio makes /readyz also check that the Partner API answers
+	// with the configured credentials (one call at most every few seconds).
+	ReadyCheckTalkio bool
 	// Demo shows the "Demo mode — not for production" banner on every page and
 	// turns the home page into a stand-in partner portal.
 	Demo bool
@@ -92,6 +95,9 @@ type server struct {
 	assets      assets
 	csp         contentSecurityPolicy
 	cookieOpts  cookieOptions
+
+	readyCheckTalkio bool
+	talkioCheck      talkioCheck
 }
 
 // cookieOptions are the attributes of every cookie the handlers set
@@ -206,6 +212,8 @@ func newServer(o Options) (*server, error) {
 		assets:      as,
 		csp:         newCSP(o.TalkioAppURL, o.FrameAncestors),
 		cookieOpts:  cookieOptions{secure: o.PublicURL.Scheme == "https", sameSite: o.CookieSameSite},
+
+		readyCheckTalkio: o.ReadyCheckTalkio,
 	}, nil
 }
 

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/net/html"
 
 	"talkio-gateway/demo/idp"
+	"talkio-gateway/talkio/talkiotest"
 	"talkio-gateway/templates"
 )
 
@@ -275,3 +276,23 @@ func TestParsePages(t *testing.T) {
 }
 
 func echoHTTPError(code int) error { return echo.NewHTTPError(code) }
+
+func TestReadinessChecksTalkio(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envConfig{options: func(o *Options) { o.ReadyCheckTalkio = true }})
+	b := e.browser("jonas")
+	if r := b.get("/readyz"); r.StatusCode != http.StatusOK {
+		t.Fatalf("readyz with Talkio up: %d %s", r.StatusCode, r.body)
+	}
+	// Cached: frequent probes cost one call per interval.
+	b.get("/readyz")
+	if n := e.callsTo(talkiotest.EndpointGetUser); n != 1 {
+		t.Errorf("probe calls: got %d, want 1", n)
+	}
+
+	bad := newEnv(t, envConfig{options: func(o *Options) { o.ReadyCheckTalkio = true }})
+	bad.sim.Inject("*", talkiotest.Fault{Status: http.StatusUnauthorized})
+	if r := bad.browser("jonas").get("/readyz"); r.StatusCode != http.StatusServiceUnavailable || !strings.Contains(r.body, "Talkio") {
+		t.Errorf("readyz with Talkio refusing the key: %d %s", r.StatusCode, r.body)
+	}
+}
