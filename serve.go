@@ -219,6 +219,7 @@ func handlerOptions(cfg *config.Config, authn *auth.Authenticator, client *talki
 		SupportContact:    cfg.SupportContact,
 		SessionTTL:        cfg.SessionTTL,
 		CookieSameSite:    cfg.CookieSameSite,
+		ReadyCheckTalkio:  cfg.ReadyCheckTalkio,
 		Demo:              cfg.Demo,
 		Logger:            log,
 	}
