@@ -52,5 +52,15 @@ func (s *server) handleCallback(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if s.cookieOpts.sameSite == http.SameSiteStrictMode {
+		// The callback is the end of a cross-site redirect chain, so browsers withhold a Strict
+		// cookie from a redirect that follows it, and the user would bounce back to /login. A
+		// navigation started by this same-site page carries the cookie.
+		return s.render(c, http.StatusOK, "continue.html", continuePage{ReturnTo: returnTo})
+	}
 	return c.Redirect(http.StatusSeeOther, returnTo)
 }
+
+// continuePage is the page that takes a user on to returnTo after signing in with
+// GATEWAY_COOKIE_SAMESITE=strict.
+type continuePage struct{ ReturnTo string }

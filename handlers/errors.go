@@ -210,10 +210,11 @@ func wantsJSON(r *http.Request) bool {
 
 // pageData is what every template gets: the layout's fields and the page's own.
 type pageData struct {
-	Demo   bool
-	Embed  bool
-	Assets assets
-	Page   any
+	Demo    bool
+	Embed   bool
+	Assets  assets
+	Refresh string // a local URL the page moves on to at once (meta refresh; the CSP allows no script)
+	Page    any
 }
 
 // render executes a page into a buffer first, so a template failure is a
@@ -221,6 +222,9 @@ type pageData struct {
 func (s *server) render(c echo.Context, status int, name string, page any) error {
 	var buf bytes.Buffer
 	data := pageData{Demo: s.demo, Embed: name == "embed.html", Assets: s.assets, Page: page}
+	if p, ok := page.(continuePage); ok {
+		data.Refresh = p.ReturnTo
+	}
 	if err := s.pages[name].ExecuteTemplate(&buf, "layout", data); err != nil {
 		_ = c.String(http.StatusInternalServerError, "Internal Server Error")
 		return fmt.Errorf("handlers: render %s: %w", name, err)

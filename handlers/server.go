@@ -114,7 +114,7 @@ type assets struct {
 }
 
 // pageNames are the templates New requires; each is parsed with layout.html.
-var pageNames = []string{"home.html", "embed.html", "error.html"}
+var pageNames = []string{"home.html", "embed.html", "error.html", "continue.html"}
 
 // New checks the options, parses every template and returns the gateway's
 // Echo instance, ready to be served (it is an http.Handler).
