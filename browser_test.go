@@ -35,183 +35,209 @@ func TestBrowser(t *testing.T) {
 	exe := findChromium(t)
 	gw := startBrowserDemo(t)
 	shots := screenshotDir(t)
-	browser := startBrowser(t, exe)
+	browser := startBrowser(t, exe) // after screenshotDir: its cleanup, closing the browser, runs first
+	env := &browserEnv{url: gw.url, browser: browser, shots: shots}
 
-	t.Run("OpenTutor", func(t *testing.T) {
-		t.Parallel()
-		b := newTab(t, browser, gw, shots)
-		b.navigate("home-signed-out", "/", chromedp.WaitVisible(chromedp.ID("sign-in")))
-		if got, want := b.text("demo-banner"), "Demo mode — not for production"; got != want {
-			t.Errorf("banner %q, want %q", got, want)
-		}
+	scenarios := []struct {
+		name string
+		run  func(t *testing.T, e *browserEnv)
+	}{
+		{"OpenTutor", browserOpenTutor},
+		{"DeepLink", browserDeepLink},
+		{"Embed", browserEmbed},
+		{"SignOut", browserSignOut},
+		{"SecondUser", browserSecondUser},
+		{"BadRequest", browserBadRequest},
+		{"ErrorPages", browserErrorPages},
+	}
+	// The scenarios run at once, each in its own browser context: most of a step is waiting for the
+	// browser, so this is much faster than one after another, and t.Parallel would cap them at GOMAXPROCS.
+	var wg sync.WaitGroup
+	for _, sc := range scenarios {
+		wg.Go(func() { t.Run(sc.name, func(t *testing.T) { sc.run(t, env) }) })
+	}
+	wg.Wait()
+}
 
-		b.step("provider-login", chromedp.Click(chromedp.ID("open-tutor")), chromedp.WaitVisible(chromedp.ID("login-jonas")))
-		b.wantLocation(gw.url + "/idp/")
+// browserOpenTutor: "Open tutor" → the provider's login page → the member → the stand-in Talkio page
+// with that user and no path; the session cookie is HttpOnly and Lax; a returning user goes straight in.
+func browserOpenTutor(t *testing.T, e *browserEnv) {
+	b := e.newTab(t)
+	b.navigate("home-signed-out", "/", chromedp.WaitVisible(chromedp.ID("sign-in")))
+	if got, want := b.text("demo-banner"), "Demo mode — not for production"; got != want {
+		t.Errorf("banner %q, want %q", got, want)
+	}
 
-		b.step("talkio-dashboard", chromedp.Click(chromedp.ID("login-jonas")), chromedp.WaitVisible(chromedp.ID("user-name")))
-		b.wantLocation(gw.url + "/talkio/authentication/partner/")
-		b.wantTalkio(talkioPage{name: "Jonas Weber", typ: "member", path: "", org: "demo-school", sidebar: "false"})
-		talkioID := b.text("user-id")
+	b.step("provider-login", chromedp.Click(chromedp.ID("open-tutor")), chromedp.WaitVisible(chromedp.ID("login-jonas")))
+	b.wantLocation(e.url + "/idp/")
 
-		c := b.sessionCookie()
-		if c == nil {
-			t.Fatalf("no %s cookie after signing in", auth.SessionCookieName)
-		}
-		if !c.HTTPOnly || c.SameSite != network.CookieSameSiteLax || c.Path != "/" {
-			t.Errorf("session cookie: HttpOnly=%v SameSite=%q Path=%q, want HttpOnly, Lax, /", c.HTTPOnly, c.SameSite, c.Path)
-		}
+	b.step("talkio-dashboard", chromedp.Click(chromedp.ID("login-jonas")), chromedp.WaitVisible(chromedp.ID("user-name")))
+	b.wantLocation(e.url + "/talkio/authentication/partner/")
+	b.wantTalkio(talkioPage{name: "Jonas Weber", typ: "member", path: "", org: "demo-school", sidebar: "false"})
+	talkioID := b.text("user-id")
 
-		b.navigate("home-signed-in", "/", chromedp.WaitVisible(chromedp.ID("sign-out")))
-		if got := b.text("profile-name"); got != "Jonas Weber" {
-			t.Errorf("home shows %q signed in, want Jonas Weber", got)
-		}
-		if got := b.text("profile-id"); got != talkioID {
-			t.Errorf("home shows user id %q, Talkio got %q", got, talkioID)
-		}
-		// HttpOnly, seen from the page: its scripts cannot read the session cookie.
-		if jar := b.eval(`document.cookie`); strings.Contains(jar, auth.SessionCookieName) {
-			t.Errorf("document.cookie exposes the session cookie: %q", jar)
-		}
+	c := b.sessionCookie()
+	if c == nil {
+		t.Fatalf("no %s cookie after signing in", auth.SessionCookieName)
+	}
+	if !c.HTTPOnly || c.SameSite != network.CookieSameSiteLax || c.Path != "/" {
+		t.Errorf("session cookie: HttpOnly=%v SameSite=%q Path=%q, want HttpOnly, Lax, /", c.HTTPOnly, c.SameSite, c.Path)
+	}
 
-		// A returning user goes straight through, with no provider page in between.
-		b.step("open-again", chromedp.Click(chromedp.ID("open-tutor")), chromedp.WaitVisible(chromedp.ID("user-name")))
-		b.wantTalkio(talkioPage{name: "Jonas Weber", typ: "member", path: "", org: "demo-school", sidebar: "false"})
-		if got := b.text("user-id"); got != talkioID {
-			t.Errorf("second visit is Talkio user %q, first was %q", got, talkioID)
-		}
-		b.noConsoleErrors()
-	})
+	b.navigate("home-signed-in", "/", chromedp.WaitVisible(chromedp.ID("sign-out")))
+	if got := b.text("profile-name"); got != "Jonas Weber" {
+		t.Errorf("home shows %q signed in, want Jonas Weber", got)
+	}
+	if got := b.text("profile-id"); got != talkioID {
+		t.Errorf("home shows user id %q, Talkio got %q", got, talkioID)
+	}
+	// HttpOnly, seen from the page: its scripts cannot read the session cookie.
+	if jar := b.eval(`document.cookie`); strings.Contains(jar, auth.SessionCookieName) {
+		t.Errorf("document.cookie exposes the session cookie: %q", jar)
+	}
 
-	t.Run("DeepLink", func(t *testing.T) {
-		t.Parallel()
-		b := newTab(t, browser, gw, shots)
-		b.navigate("home", "/", chromedp.WaitVisible(chromedp.ID("open-books")))
-		b.step("provider-login", chromedp.Click(chromedp.ID("open-books")), chromedp.WaitVisible(chromedp.ID("login-maya")))
-		b.step("talkio-chat", chromedp.Click(chromedp.ID("login-maya")), chromedp.WaitVisible(chromedp.ID("user-name")))
-		b.wantLocation(gw.url + "/talkio/authentication/partner/")
-		b.wantTalkio(talkioPage{name: "Maya Lindqvist", typ: "member", path: "app/chat?t=books-literature", org: "demo-school", sidebar: "false"})
-		b.noConsoleErrors()
-	})
+	// A returning user goes straight through, with no provider page in between.
+	b.step("open-again", chromedp.Click(chromedp.ID("open-tutor")), chromedp.WaitVisible(chromedp.ID("user-name")))
+	b.wantTalkio(talkioPage{name: "Jonas Weber", typ: "member", path: "", org: "demo-school", sidebar: "false"})
+	if got := b.text("user-id"); got != talkioID {
+		t.Errorf("second visit is Talkio user %q, first was %q", got, talkioID)
+	}
+	b.noConsoleErrors()
+}
 
-	t.Run("Embed", func(t *testing.T) {
-		t.Parallel()
-		b := newTab(t, browser, gw, shots)
-		b.navigate("home", "/", chromedp.WaitVisible(chromedp.ID("embed-tutor")))
-		b.step("provider-login", chromedp.Click(chromedp.ID("embed-tutor")), chromedp.WaitVisible(chromedp.ID("login-jonas")))
-		b.step("embedded", chromedp.Click(chromedp.ID("login-jonas")), chromedp.WaitVisible(chromedp.ID("talkio-frame")))
-		b.wantLocation(gw.url + "/embed")
-		b.wantFrame(talkioPage{name: "Jonas Weber", typ: "member", path: "", org: "demo-school", sidebar: "false"})
-		if href := b.attr("open-new-tab", "href"); !strings.HasPrefix(href, "/open") {
-			t.Errorf(`"Open in a new tab" goes to %q, want /open (a fresh token)`, href)
-		}
+// browserDeepLink: the Books & Literature link lands in Talkio at app/chat?t=books-literature.
+func browserDeepLink(t *testing.T, e *browserEnv) {
+	b := e.newTab(t)
+	b.navigate("home", "/", chromedp.WaitVisible(chromedp.ID("open-books")))
+	b.step("provider-login", chromedp.Click(chromedp.ID("open-books")), chromedp.WaitVisible(chromedp.ID("login-maya")))
+	b.step("talkio-chat", chromedp.Click(chromedp.ID("login-maya")), chromedp.WaitVisible(chromedp.ID("user-name")))
+	b.wantLocation(e.url + "/talkio/authentication/partner/")
+	b.wantTalkio(talkioPage{name: "Maya Lindqvist", typ: "member", path: "app/chat?t=books-literature", org: "demo-school", sidebar: "false"})
+	b.noConsoleErrors()
+}
 
-		b.step("home", chromedp.Click(chromedp.ID("back-home")), chromedp.WaitVisible(chromedp.ID("embed-tutor-no-sidebar")))
-		b.step("embedded-no-sidebar", chromedp.Click(chromedp.ID("embed-tutor-no-sidebar")), chromedp.WaitVisible(chromedp.ID("talkio-frame")))
-		b.wantFrame(talkioPage{name: "Jonas Weber", typ: "member", path: "app/chat?t=books-literature", org: "demo-school", sidebar: "true"})
-		b.noConsoleErrors()
-	})
+// browserEmbed: the embed page frames the stand-in Talkio page, with the microphone allowed, with and
+// without the chat sidebar.
+func browserEmbed(t *testing.T, e *browserEnv) {
+	b := e.newTab(t)
+	b.navigate("home", "/", chromedp.WaitVisible(chromedp.ID("embed-tutor")))
+	b.step("provider-login", chromedp.Click(chromedp.ID("embed-tutor")), chromedp.WaitVisible(chromedp.ID("login-jonas")))
+	b.step("embedded", chromedp.Click(chromedp.ID("login-jonas")), chromedp.WaitVisible(chromedp.ID("talkio-frame")))
+	b.wantLocation(e.url + "/embed")
+	b.wantFrame(talkioPage{name: "Jonas Weber", typ: "member", path: "", org: "demo-school", sidebar: "false"})
+	if href := b.attr("open-new-tab", "href"); !strings.HasPrefix(href, "/open") {
+		t.Errorf(`"Open in a new tab" goes to %q, want /open (a fresh token)`, href)
+	}
 
-	t.Run("SignOut", func(t *testing.T) {
-		t.Parallel()
-		b := newTab(t, browser, gw, shots)
-		b.navigate("home-signed-out", "/", chromedp.WaitVisible(chromedp.ID("sign-in")))
-		b.step("provider-login", chromedp.Click(chromedp.ID("sign-in")), chromedp.WaitVisible(chromedp.ID("login-jonas")))
-		b.step("home-signed-in", chromedp.Click(chromedp.ID("login-jonas")), chromedp.WaitVisible(chromedp.ID("sign-out")))
-		b.wantLocation(gw.url + "/")
-		if b.sessionCookie() == nil {
-			t.Fatalf("no %s cookie after signing in", auth.SessionCookieName)
-		}
+	b.step("home", chromedp.Click(chromedp.ID("back-home")), chromedp.WaitVisible(chromedp.ID("embed-tutor-no-sidebar")))
+	b.step("embedded-no-sidebar", chromedp.Click(chromedp.ID("embed-tutor-no-sidebar")), chromedp.WaitVisible(chromedp.ID("talkio-frame")))
+	b.wantFrame(talkioPage{name: "Jonas Weber", typ: "member", path: "app/chat?t=books-literature", org: "demo-school", sidebar: "true"})
+	b.noConsoleErrors()
+}
 
-		// The form posts its CSRF token; the gateway ends its session and the provider's, and comes home.
-		b.step("signed-out", chromedp.Click(chromedp.ID("sign-out")), chromedp.WaitVisible(chromedp.ID("sign-in")))
-		b.wantLocation(gw.url + "/")
-		if c := b.sessionCookie(); c != nil {
-			t.Errorf("the session cookie outlived signing out (expires %v)", c.Expires)
-		}
+// browserSignOut: signing out ends the session; opening the tutor again asks for sign-in again.
+func browserSignOut(t *testing.T, e *browserEnv) {
+	b := e.newTab(t)
+	b.navigate("home-signed-out", "/", chromedp.WaitVisible(chromedp.ID("sign-in")))
+	b.step("provider-login", chromedp.Click(chromedp.ID("sign-in")), chromedp.WaitVisible(chromedp.ID("login-jonas")))
+	b.step("home-signed-in", chromedp.Click(chromedp.ID("login-jonas")), chromedp.WaitVisible(chromedp.ID("sign-out")))
+	b.wantLocation(e.url + "/")
+	if b.sessionCookie() == nil {
+		t.Fatalf("no %s cookie after signing in", auth.SessionCookieName)
+	}
 
-		b.step("sign-in-again", chromedp.Click(chromedp.ID("open-tutor")), chromedp.WaitVisible(chromedp.ID("login-jonas")))
-		b.wantLocation(gw.url + "/idp/")
-		b.noConsoleErrors()
-	})
+	// The form posts its CSRF token; the gateway ends its session and the provider's, and comes home.
+	b.step("signed-out", chromedp.Click(chromedp.ID("sign-out")), chromedp.WaitVisible(chromedp.ID("sign-in")))
+	b.wantLocation(e.url + "/")
+	if c := b.sessionCookie(); c != nil {
+		t.Errorf("the session cookie outlived signing out (expires %v)", c.Expires)
+	}
 
-	t.Run("SecondUser", func(t *testing.T) {
-		t.Parallel()
-		member := newTab(t, browser, gw, shots)
-		member.prefix = "member-"
-		member.navigate("open", "/open", chromedp.WaitVisible(chromedp.ID("login-jonas")))
-		member.step("talkio", chromedp.Click(chromedp.ID("login-jonas")), chromedp.WaitVisible(chromedp.ID("user-name")))
-		memberID := member.text("user-id")
+	b.step("sign-in-again", chromedp.Click(chromedp.ID("open-tutor")), chromedp.WaitVisible(chromedp.ID("login-jonas")))
+	b.wantLocation(e.url + "/idp/")
+	b.noConsoleErrors()
+}
 
-		// A fresh browser context shares nothing with the member's: the gateway asks who this is.
-		fac := member.another("facilitator-")
-		fac.navigate("open", "/open", chromedp.WaitVisible(chromedp.ID("login-eleanor")))
-		fac.step("talkio", chromedp.Click(chromedp.ID("login-eleanor")), chromedp.WaitVisible(chromedp.ID("user-name")))
-		fac.wantTalkio(talkioPage{name: "Eleanor Hughes", typ: "facilitator", path: "", org: "demo-school", sidebar: "false"})
-		facID := fac.text("user-id")
-		if facID == "" || facID == memberID {
-			t.Errorf("facilitator is Talkio user %q, member is %q: want two users", facID, memberID)
-		}
-		fac.navigate("home", "/", chromedp.WaitVisible(chromedp.ID("sign-out")))
-		if got := fac.text("profile-type"); got != "facilitator" {
-			t.Errorf("facilitator's home shows role %q", got)
-		}
+// browserSecondUser: a second person in a fresh browser context, the facilitator, becomes a Talkio user of
+// their own with type facilitator, and the first person's session is untouched.
+func browserSecondUser(t *testing.T, e *browserEnv) {
+	member := e.newTab(t)
+	member.prefix = "member-"
+	member.navigate("open", "/open", chromedp.WaitVisible(chromedp.ID("login-jonas")))
+	member.step("talkio", chromedp.Click(chromedp.ID("login-jonas")), chromedp.WaitVisible(chromedp.ID("user-name")))
+	memberID := member.text("user-id")
 
-		// The member's own session is untouched by the second sign-in.
-		member.navigate("home", "/", chromedp.WaitVisible(chromedp.ID("sign-out")))
-		if got, typ := member.text("profile-name"), member.text("profile-type"); got != "Jonas Weber" || typ != "member" {
-			t.Errorf("member's home shows %q (%s), want Jonas Weber (member)", got, typ)
-		}
-		member.noConsoleErrors()
-		fac.noConsoleErrors()
-	})
+	// A fresh browser context shares nothing with the member's: the gateway asks who this is.
+	fac := member.another("facilitator-")
+	fac.navigate("open", "/open", chromedp.WaitVisible(chromedp.ID("login-eleanor")))
+	fac.step("talkio", chromedp.Click(chromedp.ID("login-eleanor")), chromedp.WaitVisible(chromedp.ID("user-name")))
+	fac.wantTalkio(talkioPage{name: "Eleanor Hughes", typ: "facilitator", path: "", org: "demo-school", sidebar: "false"})
+	facID := fac.text("user-id")
+	if facID == "" || facID == memberID {
+		t.Errorf("facilitator is Talkio user %q, member is %q: want two users", facID, memberID)
+	}
+	fac.navigate("home", "/", chromedp.WaitVisible(chromedp.ID("sign-out")))
+	if got := fac.text("profile-type"); got != "facilitator" {
+		t.Errorf("facilitator's home shows role %q", got)
+	}
 
-	t.Run("BadRequest", func(t *testing.T) {
-		t.Parallel()
-		b := newTab(t, browser, gw, shots)
-		b.badOpen("bad-path-signed-out")
+	// The member's own session is untouched by the second sign-in.
+	member.navigate("home", "/", chromedp.WaitVisible(chromedp.ID("sign-out")))
+	if got, typ := member.text("profile-name"), member.text("profile-type"); got != "Jonas Weber" || typ != "member" {
+		t.Errorf("member's home shows %q (%s), want Jonas Weber (member)", got, typ)
+	}
+	member.noConsoleErrors()
+	fac.noConsoleErrors()
+}
 
-		// Signed in, the same link is refused too: it never reaches Talkio.
-		b.step("home", chromedp.Click(chromedp.ID("error-home")), chromedp.WaitVisible(chromedp.ID("sign-in")))
-		b.step("provider-login", chromedp.Click(chromedp.ID("sign-in")), chromedp.WaitVisible(chromedp.ID("login-maya")))
-		b.step("home-signed-in", chromedp.Click(chromedp.ID("login-maya")), chromedp.WaitVisible(chromedp.ID("sign-out")))
-		b.badOpen("bad-path-signed-in")
-		b.noConsoleErrors(badPath)
-	})
+// browserBadRequest: a link whose path leaves the Talkio app gets the gateway's 400 page, with a request
+// id, signed out and signed in, and the browser stays on the gateway.
+func browserBadRequest(t *testing.T, e *browserEnv) {
+	b := e.newTab(t)
+	b.badOpen("bad-path-signed-out")
 
-	t.Run("ErrorPages", func(t *testing.T) {
-		t.Parallel()
-		b := newTab(t, browser, gw, shots)
-		b.navigate("home", "/", chromedp.WaitVisible(chromedp.ID("sign-in")))
-		b.step("provider-login", chromedp.Click(chromedp.ID("sign-in")), chromedp.WaitVisible(chromedp.ID("login-cancel")))
-		// Cancelling at the provider comes back as an error page that offers one fresh sign-in.
-		b.step("cancelled", chromedp.Click(chromedp.ID("login-cancel")), chromedp.WaitVisible(chromedp.ID("error-action")))
-		b.wantLocation(gw.url + "/auth/callback?")
-		b.wantErrorPage("")
-		b.step("sign-in-again", chromedp.Click(chromedp.ID("error-action")), chromedp.WaitVisible(chromedp.ID("login-maya")))
-		b.step("home-signed-in", chromedp.Click(chromedp.ID("login-maya")), chromedp.WaitVisible(chromedp.ID("sign-out")))
+	// Signed in, the same link is refused too: it never reaches Talkio.
+	b.step("home", chromedp.Click(chromedp.ID("error-home")), chromedp.WaitVisible(chromedp.ID("sign-in")))
+	b.step("provider-login", chromedp.Click(chromedp.ID("sign-in")), chromedp.WaitVisible(chromedp.ID("login-maya")))
+	b.step("home-signed-in", chromedp.Click(chromedp.ID("login-maya")), chromedp.WaitVisible(chromedp.ID("sign-out")))
+	b.badOpen("bad-path-signed-in")
+	b.noConsoleErrors(badPath)
+}
 
-		resp, err := chromedp.Run(b.ctx, chromedp.NavigateResponse(gw.url+"/no-such-page"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		b.step("not-found", chromedp.WaitVisible(chromedp.ID("error-home")))
-		if resp.Status != http.StatusNotFound {
-			t.Errorf("/no-such-page: status %d, want 404", resp.Status)
-		}
-		b.wantErrorPage("404")
+// browserErrorPages: the error pages a person can meet: a sign-in cancelled at the provider (with one
+// fresh sign-in offered), a page that does not exist, a callback URL opened again.
+func browserErrorPages(t *testing.T, e *browserEnv) {
+	b := e.newTab(t)
+	b.navigate("home", "/", chromedp.WaitVisible(chromedp.ID("sign-in")))
+	b.step("provider-login", chromedp.Click(chromedp.ID("sign-in")), chromedp.WaitVisible(chromedp.ID("login-cancel")))
+	// Cancelling at the provider comes back as an error page that offers one fresh sign-in.
+	b.step("cancelled", chromedp.Click(chromedp.ID("login-cancel")), chromedp.WaitVisible(chromedp.ID("error-action")))
+	b.wantLocation(e.url + "/auth/callback?")
+	b.wantErrorPage("")
+	b.step("sign-in-again", chromedp.Click(chromedp.ID("error-action")), chromedp.WaitVisible(chromedp.ID("login-maya")))
+	b.step("home-signed-in", chromedp.Click(chromedp.ID("login-maya")), chromedp.WaitVisible(chromedp.ID("sign-out")))
 
-		// A callback URL opened again (history, a bookmark) has no login attempt behind it.
-		resp, err = chromedp.Run(b.ctx, chromedp.NavigateResponse(gw.url+"/auth/callback?code=stale&state=stale"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		b.step("stale-callback", chromedp.WaitVisible(chromedp.ID("error-action")))
-		if resp.Status != http.StatusBadRequest {
-			t.Errorf("stale callback: status %d, want 400", resp.Status)
-		}
-		b.wantErrorPage("400")
-		b.noConsoleErrors("/auth/callback?", "/no-such-page")
-	})
+	resp, err := chromedp.Run(b.ctx, chromedp.NavigateResponse(e.url+"/no-such-page"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.step("not-found", chromedp.WaitVisible(chromedp.ID("error-home")))
+	if resp.Status != http.StatusNotFound {
+		t.Errorf("/no-such-page: status %d, want 404", resp.Status)
+	}
+	b.wantErrorPage("404")
+
+	// A callback URL opened again (history, a bookmark) has no login attempt behind it.
+	resp, err = chromedp.Run(b.ctx, chromedp.NavigateResponse(e.url+"/auth/callback?code=stale&state=stale"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.step("stale-callback", chromedp.WaitVisible(chromedp.ID("error-action")))
+	if resp.Status != http.StatusBadRequest {
+		t.Errorf("stale callback: status %d, want 400", resp.Status)
+	}
+	b.wantErrorPage("400")
+	b.noConsoleErrors("/auth/callback?", "/no-such-page")
 }
 
 // findChromium returns the browser to drive, or skips the test (fails it in CI) when there is none.
@@ -385,10 +411,17 @@ type album struct {
 	n   int
 }
 
+// browserEnv is what the scenarios share: the gateway's URL, the browser, the screenshot directory.
+type browserEnv struct {
+	url     string
+	browser context.Context
+	shots   string
+}
+
 // newTab opens a tab in a fresh browser context, with a new album for the subtest's screenshots.
-func newTab(t *testing.T, browser context.Context, gw *gateway, shots string) *tab {
+func (e *browserEnv) newTab(t *testing.T) *tab {
 	t.Helper()
-	dir := filepath.Join(shots, strings.ReplaceAll(t.Name(), "/", "-"))
+	dir := filepath.Join(e.shots, strings.ReplaceAll(t.Name(), "/", "-"))
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -397,7 +430,7 @@ func newTab(t *testing.T, browser context.Context, gw *gateway, shots string) *t
 			t.Logf("screenshots of %s: %s", t.Name(), dir)
 		}
 	})
-	return openTab(t, browser, gw.url, &album{dir: dir}, "")
+	return openTab(t, e.browser, e.url, &album{dir: dir}, "")
 }
 
 // another opens a second tab in a fresh browser context of its own (a second person), whose screenshots
