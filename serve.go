@@ -177,7 +177,7 @@ func isTerminal(w io.Writer) bool {
 
 // newTalkioClient builds the Partner API client for the default organization.
 func newTalkioClient(cfg *config.Config, observe func(context.Context, talkio.Call)) (*talkio.Client, error) {
-	opts := []talkio.Option{talkio.WithOrganization(cfg.TalkioOrganization)}
+	opts := []talkio.Option{talkio.WithOrganization(cfg.TalkioOrganization), talkio.WithTimeout(cfg.TalkioTimeout)}
 	if observe != nil {
 		opts = append(opts, talkio.WithCallObserver(observe))
 	}

@@ -105,6 +105,11 @@ func WithHTTPClient(hc *http.Client) Option {
 	}
 }
 
+// WithTimeout bounds each HTTP attempt (connection, request, response body) to d; the default is 60s.
+// Retries get their own attempt, and no attempt outlives the caller's context either. A client given with
+// WithHTTPClient is copied, not changed.
+func WithTimeout(d time.Duration) Option { return func(c *Client) { c.timeout = d } }
+
 // WithUserAgent sets the User-Agent header. An empty string keeps DefaultUserAgent.
 func WithUserAgent(ua string) Option {
 	return func(c *Client) {
@@ -136,6 +141,7 @@ type Client struct {
 	userAgent []string
 	retry     RetryPolicy
 	observer  func(context.Context, Call)
+	timeout   time.Duration
 
 	// Seams for tests: the retry wait, the clock used against deadlines, and the jitter source.
 	sleep  func(ctx context.Context, d time.Duration) error
@@ -180,6 +186,11 @@ func NewClient(baseURL, provider, apiKey string, opts ...Option) (*Client, error
 	}
 	if c.client == nil {
 		c.client = newDefaultHTTPClient()
+	}
+	if c.timeout > 0 {
+		hc := *c.client
+		hc.Timeout = c.timeout
+		c.client = &hc
 	}
 	return c, nil
 }

@@ -209,6 +209,36 @@ func TestNewClient_defaults(t *testing.T) {
 	mustEqual(t, "retry", c.retry, RetryPolicy{MaxAttempts: 5, BaseDelay: time.Second, MaxDelay: time.Second, MaxRetryAfter: 30 * time.Second})
 }
 
+func TestWithTimeout(t *testing.T) {
+	hc := &http.Client{Timeout: time.Minute}
+	c, err := NewClient("https://api.example.com", "p", "k", WithHTTPClient(hc), WithTimeout(3*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.client.Timeout != 3*time.Second {
+		t.Errorf("timeout: got %v, want 3s", c.client.Timeout)
+	}
+	if hc.Timeout != time.Minute {
+		t.Errorf("the caller's http.Client was changed: timeout %v", hc.Timeout)
+	}
+
+	// An attempt that takes longer than the timeout fails as unavailable, after the retries.
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	c, _ = NewClient(srv.URL, "p", "k", WithOrganization("o"), WithTimeout(50*time.Millisecond),
+		WithRetryPolicy(RetryPolicy{MaxAttempts: 2, BaseDelay: time.Millisecond}))
+	if _, err := c.GetUser(context.Background(), "u1"); !errors.Is(err, ErrUnavailable) {
+		t.Errorf("GetUser against a server slower than the timeout: got %v, want ErrUnavailable", err)
+	}
+}
+
 // rawServer records the request URI of every request and answers with body.
 func rawServer(t *testing.T, body string) (*httptest.Server, func() []string) {
 	t.Helper()
