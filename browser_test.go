@@ -610,6 +610,19 @@ func (b *tab) wantFrame(want talkioPage) {
 	})); err != nil {
 		b.t.Fatalf("the framed Talkio page never showed a user: %v (browser at %s)", err, b.location())
 	}
+	// The allow attribute only helps if no response header takes the microphone away: ask the browser.
+	const mic = `(() => {
+		const d = document.getElementById("talkio-frame").contentDocument;
+		const p = d.permissionsPolicy || d.featurePolicy;
+		return p ? String(p.allowsFeature("microphone")) : "unsupported";
+	})()`
+	switch got := b.eval(mic); got {
+	case "true":
+	case "unsupported":
+		b.t.Log("this browser cannot report the framed page's permissions policy")
+	default:
+		b.t.Errorf("the framed page may not use the microphone (allowsFeature: %s)", got)
+	}
 	frames, err := chromedp.Run(b.ctx, chromedp.Nodes(chromedp.ID("talkio-frame")))
 	if err != nil {
 		b.t.Fatalf("find the iframe: %v", err)
