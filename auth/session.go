@@ -51,6 +51,9 @@ func (sessionSerializer) Serialize(src any) ([]byte, error) {
 }
 
 func (sessionSerializer) Deserialize(src []byte, dst any) error {
+	if v, ok := dst.(*sessionValue); ok { // LoadSession's direct path
+		return json.Unmarshal(src, v)
+	}
 	p, ok := dst.(*map[any]any)
 	if !ok {
 		return fmt.Errorf("auth: cannot decode a session into %T", dst)
@@ -143,16 +146,18 @@ func (a *Authenticator) SaveSession(w http.ResponseWriter, r *http.Request, s *S
 // none, or it is tampered with, undecodable — e.g. its key was retired — or expired; the expiry inside
 // the cookie is checked here, not only the cookie's Max-Age.
 func (a *Authenticator) LoadSession(r *http.Request) (*Session, error) {
-	if _, err := r.Cookie(SessionCookieName); err != nil {
+	c, err := r.Cookie(SessionCookieName)
+	if err != nil {
 		return nil, ErrNoSession
 	}
-	sess, err := a.store.New(r, SessionCookieName)
-	if err != nil {
+	// The store's own codecs, without store.New: that parses the Cookie header a second time and builds
+	// a sessions.Session this read-only path never uses (it runs on every /open).
+	var v sessionValue
+	if err := securecookie.DecodeMulti(SessionCookieName, c.Value, &v, a.store.Codecs...); err != nil {
 		return nil, fail(ErrNoSession, "load session", err)
 	}
-	v, ok := sess.Values[sessionValueKey].(sessionValue)
-	if !ok {
-		return nil, fail(ErrNoSession, "load session: unknown payload", nil)
+	if v.UserID == "" {
+		return nil, fail(ErrNoSession, "load session: no user", nil)
 	}
 	expires := time.Unix(v.Expires, 0)
 	if !a.now().Before(expires) {

@@ -89,7 +89,7 @@ func (s *server) tutorURL(c echo.Context, route string, l *tutorLink) (tutor, si
 	if err != nil {
 		return "", "", err
 	}
-	return talkioLoginURL(s.appURL, tok.Token, l.path, l.hideChatSidebar), "", nil
+	return s.loginPrefix.build(tok.Token, l.path, l.hideChatSidebar), "", nil
 }
 
 // handleOpen handles "GET /open": a 302 into the Talkio app with a fresh

@@ -85,6 +85,7 @@ type server struct {
 	talkio      *talkio.Client
 	publicURL   *url.URL
 	appURL      *url.URL
+	loginPrefix loginURLPrefix
 	support     string
 	sessionTTL  time.Duration
 	demo        bool
@@ -202,6 +203,7 @@ func newServer(o Options) (*server, error) {
 		talkio:      o.Talkio,
 		publicURL:   o.PublicURL,
 		appURL:      o.TalkioAppURL,
+		loginPrefix: newLoginURLPrefix(o.TalkioAppURL),
 		support:     o.SupportContact,
 		sessionTTL:  o.SessionTTL,
 		demo:        o.Demo,

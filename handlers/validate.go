@@ -180,18 +180,36 @@ func ValidateReturnTo(s string) (string, error) {
 // every value query-escaped: app + "/authentication/partner/?token=…&path=…".
 // The order follows the Talkio docs' examples.
 func talkioLoginURL(app *url.URL, token, path string, hideChatSidebar bool) string {
+	return newLoginURLPrefix(app).build(token, path, hideChatSidebar)
+}
+
+// loginURLPrefix is app + "/authentication/partner/?token=", computed once at
+// start so that building a URL on every /open is a single allocation plus the
+// path's escaping.
+type loginURLPrefix string
+
+func newLoginURLPrefix(app *url.URL) loginURLPrefix {
 	u := url.URL{
 		Scheme: app.Scheme,
 		Host:   app.Host,
 		Path:   strings.TrimSuffix(app.Path, "/") + "/authentication/partner/",
 	}
-	q := "token=" + url.QueryEscape(token)
+	return loginURLPrefix(u.String() + "?token=")
+}
+
+func (p loginURLPrefix) build(token, path string, hideChatSidebar bool) string {
+	token, path = url.QueryEscape(token), url.QueryEscape(path)
+	const pathParam, hideParam = "&path=", "&hide-chat-sidebar=true"
+	var b strings.Builder
+	b.Grow(len(p) + len(token) + len(pathParam) + len(path) + len(hideParam))
+	b.WriteString(string(p))
+	b.WriteString(token)
 	if path != "" {
-		q += "&path=" + url.QueryEscape(path)
+		b.WriteString(pathParam)
+		b.WriteString(path)
 	}
 	if hideChatSidebar {
-		q += "&hide-chat-sidebar=true"
+		b.WriteString(hideParam)
 	}
-	u.RawQuery = q
-	return u.String()
+	return b.String()
 }
