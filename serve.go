@@ -21,13 +21,19 @@ import (
 
 // Server timeouts, set deliberately: a slow client cannot hold a connection open by trickling headers,
 // and the write timeout leaves room for the Partner API's retries (each bounded by TALKIO_TIMEOUT).
-const (
-	readHeaderTimeout = 5 * time.Second
-	readTimeout       = 15 * time.Second
-	writeTimeout      = 60 * time.Second
-	idleTimeout       = 120 * time.Second
-	maxHeaderBytes    = 32 << 10 // attempt cookies are capped, so real Cookie headers stay far below this
-)
+// A variable, not constants, so that a test can shorten them to watch them act.
+var serverLimits = struct {
+	readHeaderTimeout, readTimeout, writeTimeout, idleTimeout time.Duration
+	maxHeaderBytes                                            int
+	maxBodyBytes                                              int64
+}{
+	readHeaderTimeout: 5 * time.Second,
+	readTimeout:       15 * time.Second,
+	writeTimeout:      60 * time.Second,
+	idleTimeout:       120 * time.Second,
+	maxHeaderBytes:    32 << 10, // attempt cookies are capped, so real Cookie headers stay far below this
+	maxBodyBytes:      handlers.MaxRequestBody,
+}
 
 // serve loads the configuration and runs the gateway until ctx is cancelled, then shuts down gracefully.
 func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Writer) error {
@@ -40,12 +46,15 @@ func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 
 // gateway is a started gateway: its listeners are bound and serving.
 type gateway struct {
-	cfg     *config.Config
-	log     *slog.Logger
-	url     string // the public URL to open
-	servers []*http.Server
-	errc    chan error
-	closers []func()
+	cfg         *config.Config
+	log         *slog.Logger
+	url         string // the public URL to open
+	addr        string // the main listener's address
+	metricsAddr string // GATEWAY_METRICS_LISTEN's address, "" when metrics are on the main listener
+	demo        *demo  // demo mode's provider and simulator, nil otherwise
+	servers     []*http.Server
+	errc        chan error
+	closers     []func()
 }
 
 // start loads and validates the configuration, builds every part, binds the listeners and starts serving.
@@ -62,11 +71,23 @@ func start(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
-	gw := &gateway{cfg: cfg, log: log, errc: make(chan error, 2)}
+	gw := &gateway{cfg: cfg, log: log, addr: ln.Addr().String(), errc: make(chan error, 2)}
+	listeners := []net.Listener{ln}
 	fail := func(err error) (*gateway, error) {
-		ln.Close()
+		for _, l := range listeners {
+			l.Close()
+		}
 		gw.close()
 		return nil, err
+	}
+	// Metrics on their own listener are bound now, so that a busy port stops the start like the main one.
+	var metricsLn net.Listener
+	if cfg.MetricsListen != "" {
+		if metricsLn, err = net.Listen("tcp", cfg.MetricsListen); err != nil {
+			return fail(fmt.Errorf("listen on %s (GATEWAY_METRICS_LISTEN): %w", cfg.MetricsListen, err))
+		}
+		listeners = append(listeners, metricsLn)
+		gw.metricsAddr = metricsLn.Addr().String()
 	}
 
 	mux := http.NewServeMux()
@@ -76,6 +97,7 @@ func start(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 			return fail(err)
 		}
 		d.mount(mux)
+		gw.demo = d
 		gw.closers = append(gw.closers, d.close)
 	}
 	log.Info("configuration", slog.Any("config", cfg))
@@ -84,7 +106,12 @@ func start(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	}
 	warnOnCrossSiteFrame(log, cfg)
 
-	client, err := newTalkioClient(cfg, handlers.ObserveTalkioCall)
+	// One registry per process; each Partner API attempt feeds both the request's log line and the metrics.
+	metrics := handlers.NewMetrics()
+	client, err := newTalkioClient(cfg, func(ctx context.Context, c talkio.Call) {
+		handlers.ObserveTalkioCall(ctx, c)
+		metrics.Observe(ctx, c)
+	})
 	if err != nil {
 		return fail(err)
 	}
@@ -96,7 +123,10 @@ func start(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	}
 	gw.closers = append(gw.closers, func() { authn.Close() })
 
-	app, err := handlers.New(handlerOptions(cfg, authn, client, log))
+	opts := handlerOptions(cfg, authn, client, log)
+	opts.Metrics = metrics
+	opts.MetricsElsewhere = metricsLn != nil
+	app, err := handlers.New(opts)
 	if err != nil {
 		return fail(err)
 	}
@@ -104,7 +134,13 @@ func start(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 
 	gw.url = cfg.PublicURL.String()
 	gw.serve(ln, mux)
-	log.Info("listening", slog.String("addr", ln.Addr().String()), slog.String("url", gw.url), slog.Bool("demo", cfg.Demo))
+	log.Info("listening", slog.String("addr", gw.addr), slog.String("url", gw.url), slog.Bool("demo", cfg.Demo))
+	if metricsLn != nil {
+		mm := http.NewServeMux()
+		mm.Handle("GET /metrics", metrics.Handler())
+		gw.serve(metricsLn, mm)
+		log.Info("metrics listening", slog.String("addr", gw.metricsAddr))
+	}
 	if cfg.Demo {
 		fmt.Fprintf(stdout, "\n  talkio-gateway demo mode — open %s\n\n", gw.url)
 	}
@@ -113,13 +149,14 @@ func start(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 
 // serve starts an http.Server with deliberate timeouts on ln.
 func (gw *gateway) serve(ln net.Listener, h http.Handler) {
+	l := serverLimits
 	srv := &http.Server{
-		Handler:           http.MaxBytesHandler(h, 64<<10), // no route takes a body beyond the logout form
-		ReadHeaderTimeout: readHeaderTimeout,
-		ReadTimeout:       readTimeout,
-		WriteTimeout:      writeTimeout,
-		IdleTimeout:       idleTimeout,
-		MaxHeaderBytes:    maxHeaderBytes,
+		Handler:           http.MaxBytesHandler(h, l.maxBodyBytes), // no route takes a body beyond the logout form
+		ReadHeaderTimeout: l.readHeaderTimeout,
+		ReadTimeout:       l.readTimeout,
+		WriteTimeout:      l.writeTimeout,
+		IdleTimeout:       l.idleTimeout,
+		MaxHeaderBytes:    l.maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(gw.log.Handler(), slog.LevelWarn),
 	}
 	gw.servers = append(gw.servers, srv)

@@ -12,8 +12,10 @@ import (
 // answer (state, PKCE, ID token, nonce) and maps the claims; then the policy
 // and provisioning run, the session is saved, and the browser goes back to
 // where the sign-in started. Any failure is an error page; there is never an
-// automatic redirect back to the provider, which could loop.
-func (s *server) handleCallback(c echo.Context) error {
+// automatic redirect back to the provider, which could loop. Its outcome is
+// counted in gateway_logins_total.
+func (s *server) handleCallback(c echo.Context) (err error) {
+	defer func() { s.metrics.login(err) }()
 	ctx := c.Request().Context()
 	id, returnTo, err := s.auth.FinishLogin(ctx, c.Response(), c.Request())
 	// auth keeps return_to in its encrypted attempt cookie; checking it again

@@ -100,18 +100,27 @@ func (s *server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 
 		status := c.Response().Status
+		route := routeOf(c)
+		latency := time.Since(start)
+		s.metrics.observeRequest(route, req.Method, status, latency)
 		attrs := []slog.Attr{
 			slog.String("request_id", requestIDOf(c)),
-			slog.String("method", req.Method),
-			slog.String("route", routeOf(c)),
+			slog.String("method", methodLabel(req.Method)),
+			slog.String("route", route),
 			slog.Int("status", status),
-			slog.Int64("latency_ms", time.Since(start).Milliseconds()),
+			// Milliseconds with microsecond precision: most answers take well under one.
+			slog.Float64("latency_ms", float64(latency.Microseconds())/1000),
 			slog.Int64("upstream_calls", calls.Load()),
 		}
 		if id, ok := c.Get(ctxUserID).(string); ok && id != "" {
 			attrs = append(attrs, slog.String("user_id", id))
 		}
 		level := slog.LevelInfo
+		if quietRoutes[route] && status < 400 {
+			// Probes and scrapes arrive every few seconds from every replica's
+			// kubelet and Prometheus; their successes would drown the log.
+			level = slog.LevelDebug
+		}
 		if err != nil {
 			attrs = append(attrs, slog.String("error", err.Error()))
 			if status >= 500 {
@@ -126,13 +135,35 @@ func (s *server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// routeOf is the matched route template, or a fixed word for requests that
-// matched none (Echo then reports the nearest node, still a template).
+// routeOf is the matched route template (Echo reports only registered
+// templates), or "unmatched" for a request that matched no route.
 func routeOf(c echo.Context) string {
 	if p := c.Path(); p != "" {
 		return p
 	}
 	return "unmatched"
+}
+
+// quietRoutes are logged at debug level when they succeed.
+var quietRoutes = map[string]bool{"/healthz": true, "/readyz": true, "/metrics": true}
+
+// MaxRequestBody bounds a request body: no route takes more than the sign-out
+// form.
+const MaxRequestBody = 64 << 10
+
+// limitBody answers 413 to a request that declares a body larger than n, and
+// cuts off one that turns out larger while it is read.
+func limitBody(n int64) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			req := c.Request()
+			if req.ContentLength > n {
+				return echo.ErrStatusRequestEntityTooLarge
+			}
+			req.Body = http.MaxBytesReader(c.Response(), req.Body, n)
+			return next(c)
+		}
+	}
 }
 
 // secureHeaders sets the headers every response carries. Cache-Control

@@ -9,7 +9,7 @@ func (s *server) routes(e *echo.Echo) {
 	// Outermost first: the request id exists before the log line needs it;
 	// the log line sees the final status; every response, errors included,
 	// carries the security headers.
-	e.Use(requestID(), s.logRequests, s.secureHeaders)
+	e.Use(requestID(), s.logRequests, s.secureHeaders, limitBody(MaxRequestBody))
 
 	csrf := s.csrf()
 
@@ -24,6 +24,9 @@ func (s *server) routes(e *echo.Echo) {
 	e.GET("/readyz", s.handleReadyz)
 	e.GET("/static/:name", s.handleStatic)
 
-	// GET /metrics is added here by the metrics work (Prometheus handler,
-	// echo.WrapHandler), or served on GATEWAY_METRICS_LISTEN instead.
+	// Prometheus metrics, unless main serves them on GATEWAY_METRICS_LISTEN
+	// only (then this listener answers 404).
+	if s.metrics != nil && !s.metricsElsewhere {
+		e.GET("/metrics", echo.WrapHandler(s.metrics.Handler()))
+	}
 }

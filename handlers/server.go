@@ -72,6 +72,13 @@ type Options struct {
 	// Demo shows the "Demo mode — not for production" banner on every page and
 	// turns the home page into a stand-in partner portal.
 	Demo bool
+	// Metrics records requests, sign-ins and (through the Talkio client's
+	// observer calling Metrics.Observe) Partner API calls, and is served at
+	// GET /metrics. nil: no metrics and no /metrics route.
+	Metrics *Metrics
+	// MetricsElsewhere leaves GET /metrics out of the routes, for main to serve
+	// Metrics.Handler() on GATEWAY_METRICS_LISTEN only.
+	MetricsElsewhere bool
 	// Logger receives one line per request and the details of errors;
 	// default slog.Default().
 	Logger *slog.Logger
@@ -99,6 +106,9 @@ type server struct {
 
 	readyCheckTalkio bool
 	talkioCheck      talkioCheck
+
+	metrics          *Metrics
+	metricsElsewhere bool
 }
 
 // cookieOptions are the attributes of every cookie the handlers set
@@ -216,6 +226,8 @@ func newServer(o Options) (*server, error) {
 		cookieOpts:  cookieOptions{secure: o.PublicURL.Scheme == "https", sameSite: o.CookieSameSite},
 
 		readyCheckTalkio: o.ReadyCheckTalkio,
+		metrics:          o.Metrics,
+		metricsElsewhere: o.MetricsElsewhere,
 	}, nil
 }
 
