@@ -69,7 +69,7 @@ var errorKinds = []struct {
 		var ie *InputError
 		errors.As(err, &ie)
 		return errorPage{Status: http.StatusBadRequest, Title: "This link cannot be used",
-			Message: "The link could not be used: " + ie.Problem + "."}
+			Message: upperFirst(ie.Problem) + ". Ask whoever gave you the link for a corrected one."}
 	}},
 	{isA[*csrfError], fixed(errorPage{Status: http.StatusForbidden, Title: "Please try again",
 		Message: "This form has expired or was sent from another site. Go back to the home page and try again."})},
@@ -230,4 +230,12 @@ func (s *server) render(c echo.Context, status int, name string, page any) error
 		return fmt.Errorf("handlers: render %s: %w", name, err)
 	}
 	return c.HTMLBlob(status, buf.Bytes())
+}
+
+// upperFirst capitalizes an ASCII sentence start (problems are fixed ASCII text).
+func upperFirst(s string) string {
+	if s == "" || s[0] < 'a' || s[0] > 'z' {
+		return s
+	}
+	return string(s[0]-'a'+'A') + s[1:]
 }

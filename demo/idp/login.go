@@ -213,7 +213,7 @@ const pageHTML = `<!doctype html>
     {{- if .Message}}
     <p>{{.Message}}</p>
     {{- else}}
-    <p>Choose who you want to be{{if .ClientID}} for <strong>{{.ClientID}}</strong>{{end}}. No password is needed in the demo.</p>
+    <p>Choose who you want to be. No password is needed in the demo.</p>
     {{- if .Error}}<div class="error" role="alert">{{.Error}}</div>{{end}}
     <form method="post" action="login">
       <input type="hidden" name="authRequestID" value="{{.AuthRequestID}}">

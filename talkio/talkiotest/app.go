@@ -50,7 +50,7 @@ footer { text-align: center; color: var(--muted); font-size: .8rem; margin: 2rem
 <dt>User id</dt><dd><code id="user-id">{{.User.ID}}</code></dd>
 <dt>User type</dt><dd id="user-type">{{.User.UserType}}</dd>
 <dt>Organization</dt><dd><span id="organization">{{.Org.Slug}}</span>{{if ne .Org.Name .Org.Slug}} <span class="note">({{.Org.Name}})</span>{{end}}</dd>
-<dt>Path</dt><dd><code id="path">{{.Path}}</code>{{if not .Path}} <span class="note">none given: the dashboard</span>{{end}}</dd>
+<dt>Path</dt><dd>{{if .Path}}<code id="path">{{.Path}}</code>{{else}}<span id="path"></span><span class="note">none given: the dashboard</span>{{end}}</dd>
 <dt>Hide chat sidebar</dt><dd id="hide-chat-sidebar">{{.HideChatSidebar}}</dd>
 </dl>
 {{- if .Continue}}
