@@ -3,7 +3,9 @@ package handlers
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -151,8 +153,10 @@ var quietRoutes = map[string]bool{"/healthz": true, "/readyz": true, "/metrics":
 // form.
 const MaxRequestBody = 64 << 10
 
-// limitBody answers 413 to a request that declares a body larger than n, and
-// cuts off one that turns out larger while it is read.
+// limitBody answers 413 to a request whose body is larger than n: at once
+// when it says so in Content-Length, else once reading it goes past n
+// (whatever the handler made of the cut-off body, e.g. a form without its
+// CSRF field).
 func limitBody(n int64) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
@@ -160,10 +164,30 @@ func limitBody(n int64) echo.MiddlewareFunc {
 			if req.ContentLength > n {
 				return echo.ErrStatusRequestEntityTooLarge
 			}
-			req.Body = http.MaxBytesReader(c.Response(), req.Body, n)
-			return next(c)
+			body := &limitedBody{ReadCloser: http.MaxBytesReader(c.Response(), req.Body, n)}
+			req.Body = body
+			err := next(c)
+			if body.exceeded && !c.Response().Committed {
+				return echo.ErrStatusRequestEntityTooLarge
+			}
+			return err
 		}
 	}
+}
+
+// limitedBody remembers that a read went past the limit.
+type limitedBody struct {
+	io.ReadCloser
+	exceeded bool
+}
+
+func (b *limitedBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		b.exceeded = true
+	}
+	return n, err
 }
 
 // secureHeaders sets the headers every response carries. Cache-Control
