@@ -164,6 +164,9 @@ func limitBody(n int64) echo.MiddlewareFunc {
 			if req.ContentLength > n {
 				return echo.ErrStatusRequestEntityTooLarge
 			}
+			if req.Body == nil || req.Body == http.NoBody {
+				return next(c) // most requests: nothing to wrap, nothing to allocate
+			}
 			body := &limitedBody{ReadCloser: http.MaxBytesReader(c.Response(), req.Body, n)}
 			req.Body = body
 			err := next(c)
