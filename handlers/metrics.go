@@ -213,8 +213,24 @@ func (m *Metrics) observeRequest(route, method string, status int, d time.Durati
 		return
 	}
 	method = methodLabel(method)
-	m.httpRequests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
+	m.httpRequests.WithLabelValues(route, method, statusLabel(status)).Inc()
 	m.httpDuration.WithLabelValues(route, method).Observe(d.Seconds())
+}
+
+// statusLabels are the label values of the status codes net/http can send,
+// made once: strconv.Itoa would allocate on every request.
+var statusLabels = func() (l [600]string) {
+	for i := 100; i < len(l); i++ {
+		l[i] = strconv.Itoa(i)
+	}
+	return l
+}()
+
+func statusLabel(code int) string {
+	if code >= 100 && code < len(statusLabels) {
+		return statusLabels[code]
+	}
+	return strconv.Itoa(code)
 }
 
 // methodLabel keeps the method label bounded: a client may send any token as
