@@ -152,9 +152,6 @@ func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
 }
 
-// Registerer lets main add collectors of its own to the same registry.
-func (m *Metrics) Registerer() prometheus.Registerer { return m.reg }
-
 // Observe records one Partner API attempt. Give it to the talkio client next
 // to ObserveTalkioCall:
 //
