@@ -4,11 +4,15 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 )
 
 // env turns a map into a getenv function.
@@ -136,4 +140,59 @@ func TestSameSite(t *testing.T) {
 			t.Errorf("sameSite(%s, %s) = %v, want %v", tc.a, tc.b, got, tc.want)
 		}
 	}
+}
+
+// In demo mode the gateway's own clients hold keep-alive connections to its own listener; shutdown must
+// not wait for them. A shutdown timeout shorter than net/http's 5 s grace for connections that never sent
+// a request makes a wait for them fail the shutdown.
+func TestDemoShutdownAfterUse(t *testing.T) {
+	gw := startDemo(t, map[string]string{"GATEWAY_SHUTDOWN_TIMEOUT": "2s"})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := gw.waitReady(ctx); err != nil {
+		t.Fatal(err)
+	}
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, CheckRedirect: func(req *http.Request, via []*http.Request) error {
+		if strings.HasSuffix(req.URL.Path, "/idp/login") && req.URL.Query().Get("user") == "" {
+			q := req.URL.Query()
+			q.Set("user", "maya")
+			req.URL.RawQuery = q.Encode()
+		}
+		return nil
+	}}
+	resp, err := c.Get(gw.url + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	resp, err = c.Get(gw.url + "/login")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	// Concurrent opens make the gateway's Partner API client dial more connections than it ends up using.
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	for range 64 {
+		wg.Go(func() {
+			resp, err := c.Get(gw.url + "/open?template=books-literature")
+			if err != nil {
+				errs <- err
+				return
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK || !strings.Contains(resp.Request.URL.Path, "/authentication/partner/") {
+				errs <- fmt.Errorf("open ended at %s with %d", resp.Request.URL, resp.StatusCode)
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	c.CloseIdleConnections()
+	// startDemo's cleanup fails the test if the shutdown ran out of time.
 }

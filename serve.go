@@ -55,7 +55,13 @@ type gateway struct {
 	servers     []*http.Server
 	errc        chan error
 	closers     []func()
+	// beforeShutdown runs when shutdown begins, before the servers stop accepting.
+	beforeShutdown []func()
+	authn          *auth.Authenticator
 }
+
+// waitReady waits until the provider's discovery has loaded, the condition /readyz reports.
+func (gw *gateway) waitReady(ctx context.Context) error { return gw.authn.WaitReady(ctx) }
 
 // start loads and validates the configuration, builds every part, binds the listeners and starts serving.
 // A configuration problem is returned before anything listens.
@@ -117,11 +123,18 @@ func start(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 	}
 	authCtx, stopAuth := context.WithCancel(context.Background())
 	gw.closers = append(gw.closers, stopAuth)
-	authn, err := auth.New(authCtx, authConfig(cfg, log))
+	acfg := authConfig(cfg, log)
+	acfg.HTTPClient = &http.Client{Timeout: 30 * time.Second, Transport: http.DefaultTransport.(*http.Transport).Clone()}
+	authn, err := auth.New(authCtx, acfg)
 	if err != nil {
 		return fail(err)
 	}
 	gw.closers = append(gw.closers, func() { authn.Close() })
+	gw.authn = authn
+
+	// Keep-alive connections of our own clients would hold up the shutdown of a listener that serves the
+	// provider and the API itself (demo mode): a connection dialled but never used counts as busy.
+	gw.beforeShutdown = append(gw.beforeShutdown, client.CloseIdleConnections, acfg.HTTPClient.CloseIdleConnections)
 
 	opts := handlerOptions(cfg, authn, client, log)
 	opts.Metrics = metrics
@@ -179,6 +192,9 @@ func (gw *gateway) wait(ctx context.Context) error {
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), gw.cfg.ShutdownTimeout)
 	defer cancel()
+	for _, f := range gw.beforeShutdown {
+		f()
+	}
 	for _, srv := range gw.servers {
 		if e := srv.Shutdown(sctx); e != nil && err == nil {
 			err = fmt.Errorf("shutdown: %w", e)

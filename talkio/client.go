@@ -110,6 +110,11 @@ func WithHTTPClient(hc *http.Client) Option {
 // WithHTTPClient is copied, not changed.
 func WithTimeout(d time.Duration) Option { return func(c *Client) { c.timeout = d } }
 
+// CloseIdleConnections closes the client's idle keep-alive connections to the API. A server shutting
+// down waits for connections it has accepted but not yet read a request on; the gateway calls this
+// before shutting down a listener that also serves the API (demo mode).
+func (c *Client) CloseIdleConnections() { c.client.CloseIdleConnections() }
+
 // WithUserAgent sets the User-Agent header. An empty string keeps DefaultUserAgent.
 func WithUserAgent(ua string) Option {
 	return func(c *Client) {

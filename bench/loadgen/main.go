@@ -57,6 +57,7 @@ func main() {
 	warm := flag.Duration("warmup", 2*time.Second, "unmeasured warm-up before each run")
 	latencies := flag.String("latency", "0ms,20ms", "comma-separated upstream latencies to inject")
 	tags := flag.String("tags", "", "build tags for the gateway binary (e.g. pprof)")
+	pin := flag.String("pin", "", "run the gateway and the floor under taskset -c LIST (run loadgen itself under taskset on other CPUs)")
 	flag.Parse()
 	if *floor {
 		if err := runFloor(); err != nil {
@@ -74,13 +75,13 @@ func main() {
 		}
 		lats = append(lats, d)
 	}
-	if err := bench(*users, *conc, *dur, *warm, lats, *tags); err != nil {
+	if err := bench(*users, *conc, *dur, *warm, lats, *tags, *pin); err != nil {
 		fmt.Fprintln(os.Stderr, "loadgen:", err)
 		os.Exit(1)
 	}
 }
 
-func bench(nUsers, conc int, dur, warm time.Duration, lats []time.Duration, tags string) error {
+func bench(nUsers, conc int, dur, warm time.Duration, lats []time.Duration, tags, pin string) error {
 	tmp, err := os.MkdirTemp("", "talkio-bench-")
 	if err != nil {
 		return err
@@ -139,7 +140,7 @@ func bench(nUsers, conc int, dur, warm time.Duration, lats []time.Duration, tags
 	}
 	fmt.Println("ok")
 
-	gw := exec.Command(bin)
+	gw := command(pin, bin)
 	gw.Env = append(os.Environ(),
 		"GATEWAY_LISTEN="+gwAddr, "GATEWAY_PUBLIC_URL="+gwURL,
 		"GATEWAY_SESSION_SECRET=bench-session-secret-0123456789abcdef-0123456789",
@@ -169,7 +170,7 @@ func bench(nUsers, conc int, dur, warm time.Duration, lats []time.Duration, tags
 	if err != nil {
 		return err
 	}
-	fl := exec.Command(self, "-floor")
+	fl := command(pin, self, "-floor")
 	fl.Env = append(os.Environ(), "FLOOR_LISTEN="+floorAddr, "FLOOR_API="+api.URL)
 	fl.Stderr = os.Stderr
 	if err := fl.Start(); err != nil {
@@ -390,6 +391,14 @@ func runFloor() error {
 		http.Redirect(w, r, "http://talkio.bench.example/authentication/partner/?"+q.Encode(), http.StatusFound)
 	})
 	return http.ListenAndServe(os.Getenv("FLOOR_LISTEN"), mux)
+}
+
+// command runs name with args, under taskset -c pin when pin is set.
+func command(pin, name string, args ...string) *exec.Cmd {
+	if pin == "" {
+		return exec.Command(name, args...)
+	}
+	return exec.Command("taskset", append([]string{"-c", pin, name}, args...)...)
 }
 
 func freeAddr() (string, error) {
