@@ -198,13 +198,36 @@ func (b *limitedBody) Read(p []byte) (int, error) {
 // static handler overrides it for its versioned files.
 func (s *server) secureHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
+		// Shared, never-mutated value slices under canonical keys: these headers are on every
+		// response, /open included, and Header.Set would allocate each of them anew.
 		h := c.Response().Header()
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("Cache-Control", "no-store")
-		h.Set("Content-Security-Policy", s.csp.header(s.endSessionOrigin()))
+		h["X-Content-Type-Options"] = headerNosniff
+		h["Referrer-Policy"] = headerNoReferrer
+		h["Cache-Control"] = headerNoStore
+		h["Content-Security-Policy"] = s.cspHeader()
 		return next(c)
 	}
+}
+
+var (
+	headerNosniff    = []string{"nosniff"}
+	headerNoReferrer = []string{"no-referrer"}
+	headerNoStore    = []string{"no-store"}
+)
+
+// cspHeader is the Content-Security-Policy value. It depends only on the
+// provider's end-session origin, which is final once discovery has loaded, so
+// from then on it is computed once and shared.
+func (s *server) cspHeader() []string {
+	if v := s.cspCache.Load(); v != nil {
+		return *v
+	}
+	ready := s.auth.Ready()
+	v := []string{s.csp.header(s.endSessionOrigin())}
+	if ready {
+		s.cspCache.Store(&v)
+	}
+	return v
 }
 
 // endSessionOrigin is the provider's end-session origin, once discovery has

@@ -16,9 +16,10 @@ type tutorLink struct {
 	path string
 	// hideChatSidebar adds hide-chat-sidebar=true to the Talkio URL.
 	hideChatSidebar bool
-	// query is the request's own query rebuilt from the validated values
-	// only, for return_to and the "Open in a new tab" link.
-	query url.Values
+	// pathParam and templateParam are the request's own validated values, for
+	// rebuilding its query (return_to, the "Open in a new tab" link) only when
+	// needed: not on a signed-in /open.
+	pathParam, templateParam string
 }
 
 // parseTutorLink validates the query of /open and /embed: path or template
@@ -37,7 +38,7 @@ func parseTutorLink(rawQuery string) (*tutorLink, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &tutorLink{path: path, query: url.Values{}}
+	l := &tutorLink{path: path, pathParam: q.Get("path"), templateParam: q.Get("template")}
 	switch q.Get("hide_chat_sidebar") {
 	case "", "false":
 	case "true":
@@ -45,23 +46,25 @@ func parseTutorLink(rawQuery string) (*tutorLink, error) {
 	default:
 		return nil, &InputError{"hide_chat_sidebar", "hide_chat_sidebar must be true or false"}
 	}
-	for _, k := range []string{"path", "template"} {
-		if v := q.Get(k); v != "" {
-			l.query.Set(k, v)
-		}
-	}
-	if l.hideChatSidebar {
-		l.query.Set("hide_chat_sidebar", "true")
-	}
 	return l, nil
 }
 
 // localURL is route with the link's validated query.
 func (l *tutorLink) localURL(route string) string {
-	if len(l.query) == 0 {
+	q := url.Values{}
+	if l.pathParam != "" {
+		q.Set("path", l.pathParam)
+	}
+	if l.templateParam != "" {
+		q.Set("template", l.templateParam)
+	}
+	if l.hideChatSidebar {
+		q.Set("hide_chat_sidebar", "true")
+	}
+	if len(q) == 0 {
 		return route
 	}
-	return route + "?" + l.query.Encode()
+	return route + "?" + q.Encode()
 }
 
 // tutorURL fetches a fresh login token for the signed-in user and returns the
@@ -125,12 +128,7 @@ func (s *server) handleEmbed(c echo.Context) error {
 	case signIn != "":
 		return c.Redirect(http.StatusFound, signIn)
 	}
-	newTab := &tutorLink{query: url.Values{}}
-	for _, k := range []string{"path", "template"} {
-		if v := l.query.Get(k); v != "" {
-			newTab.query.Set(k, v)
-		}
-	}
+	newTab := &tutorLink{pathParam: l.pathParam, templateParam: l.templateParam}
 	return s.render(c, http.StatusOK, "embed.html", struct {
 		FrameSrc  string
 		NewTabURL string

@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -102,6 +103,7 @@ type server struct {
 	pages       map[string]*template.Template
 	assets      assets
 	csp         contentSecurityPolicy
+	cspCache    atomic.Pointer[[]string] // the CSP value once discovery has loaded
 	cookieOpts  cookieOptions
 
 	readyCheckTalkio bool

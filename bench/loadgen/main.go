@@ -200,7 +200,7 @@ func bench(nUsers, conc int, dur, warm time.Duration, lats []time.Duration, tags
 
 	fmt.Printf("\nmachine: %s/%s, %d CPUs, %s; %d workers, %s per run after %s warm-up\n\n",
 		runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version(), conc, dur, warm)
-	fmt.Printf("%-8s %-8s %9s %9s %9s %9s %11s %12s\n", "upstream", "target", "req/s", "p50", "p95", "p99", "calls/open", "api conns")
+	fmt.Printf("%-8s %-8s %9s %9s %9s %9s %11s %10s %10s\n", "upstream", "target", "req/s", "p50", "p95", "p99", "calls/open", "api conns", "CPU/req")
 	client := loadClient(conc)
 	for _, lat := range lats {
 		sim.ClearFaults()
@@ -222,12 +222,18 @@ func bench(nUsers, conc int, dur, warm time.Duration, lats []time.Duration, tags
 			drive(client, conc, warm, req) // warm-up: connections, caches, JIT-free but GC-sized heaps
 			sim.ResetCalls()
 			conns0 := apiConns.Load()
+			pid := gw.Process.Pid
+			if target == "floor" {
+				pid = fl.Process.Pid
+			}
+			cpu0 := cpuTime(pid)
 			r := drive(client, conc, dur, req)
+			r.cpu = cpuTime(pid) - cpu0
 			r.calls = sim.CallCount(tokenEP)
 			r.conns = apiConns.Load() - conns0
 			res[k] = r
-			fmt.Printf("%-8s %-8s %9.0f %9s %9s %9s %11.2f %12d\n", lat, target, r.rps(), ms(r.pct(50)), ms(r.pct(95)), ms(r.pct(99)),
-				float64(r.calls)/float64(r.ok), r.conns)
+			fmt.Printf("%-8s %-8s %9.0f %9s %9s %9s %11.2f %10d %8.0fµs\n", lat, target, r.rps(), ms(r.pct(50)), ms(r.pct(95)), ms(r.pct(99)),
+				float64(r.calls)/float64(r.ok), r.conns, float64(r.cpu.Microseconds())/float64(r.ok))
 			if r.failed > 0 {
 				fmt.Printf("         %d requests failed (first: %v)\n", r.failed, r.firstErr)
 			}
@@ -247,6 +253,7 @@ type result struct {
 	elapsed  time.Duration
 	calls    int
 	conns    int64
+	cpu      time.Duration // CPU time (user + system) the server under test spent during the run
 }
 
 func (r result) rps() float64 { return float64(r.ok) / r.elapsed.Seconds() }
@@ -435,6 +442,22 @@ func stop(cmd *exec.Cmd) {
 	case <-time.After(10 * time.Second):
 		cmd.Process.Kill()
 	}
+}
+
+// cpuTime reads the user + system CPU time of a process from /proc (clock ticks of 10 ms).
+func cpuTime(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The command name may hold spaces; the fields after it are fixed: utime is the 14th field.
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
+	if len(f) < 13 {
+		return 0
+	}
+	u, _ := strconv.Atoi(f[11])
+	s, _ := strconv.Atoi(f[12])
+	return time.Duration(u+s) * 10 * time.Millisecond
 }
 
 // peakRSS reads the peak resident set size (VmHWM) of a process from /proc.
