@@ -202,6 +202,7 @@ func bench(nUsers, conc int, dur, warm time.Duration, lats []time.Duration, tags
 		runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version(), conc, dur, warm)
 	fmt.Printf("%-8s %-8s %9s %9s %9s %9s %11s %10s %10s\n", "upstream", "target", "req/s", "p50", "p95", "p99", "calls/open", "api conns", "CPU/req")
 	client := loadClient(conc)
+	openedBy := map[string]int64{}
 	for _, lat := range lats {
 		sim.ClearFaults()
 		if lat > 0 {
@@ -219,7 +220,8 @@ func bench(nUsers, conc int, dur, warm time.Duration, lats []time.Duration, tags
 				r.Header.Set("Cookie", cookies[i%nUsers])
 				return r, err
 			}
-			drive(client, conc, warm, req) // warm-up: connections, caches, JIT-free but GC-sized heaps
+			connsBefore := apiConns.Load()
+			drive(client, conc, warm, req) // warm-up: connections, caches, GC-sized heaps
 			sim.ResetCalls()
 			conns0 := apiConns.Load()
 			pid := gw.Process.Pid
@@ -232,6 +234,7 @@ func bench(nUsers, conc int, dur, warm time.Duration, lats []time.Duration, tags
 			r.calls = sim.CallCount(tokenEP)
 			r.conns = apiConns.Load() - conns0
 			res[k] = r
+			openedBy[target] += apiConns.Load() - connsBefore
 			fmt.Printf("%-8s %-8s %9.0f %9s %9s %9s %11.2f %10d %8.0fµs\n", lat, target, r.rps(), ms(r.pct(50)), ms(r.pct(95)), ms(r.pct(99)),
 				float64(r.calls)/float64(r.ok), r.conns, float64(r.cpu.Microseconds())/float64(r.ok))
 			if r.failed > 0 {
@@ -240,7 +243,7 @@ func bench(nUsers, conc int, dur, warm time.Duration, lats []time.Duration, tags
 		}
 		fmt.Printf("%-8s gateway/floor req/s = %.2f×, added p99 = %s\n\n", lat, res[1].rps()/res[0].rps(), ms(res[1].pct(99)-res[0].pct(99)))
 	}
-	fmt.Printf("API connections opened over the whole run: %d\n", apiConns.Load())
+	fmt.Printf("API connections opened, warm-ups included: gateway %d, floor %d (concurrency %d)\n", openedBy["gateway"], openedBy["floor"], conc)
 	fmt.Printf("gateway peak RSS (VmHWM): %s; floor: %s\n", peakRSS(gw.Process.Pid), peakRSS(fl.Process.Pid))
 	return nil
 }
