@@ -11,8 +11,6 @@ import (
 	"talkio-gateway/config"
 	"talkio-gateway/demo/idp"
 	"talkio-gateway/talkio/talkiotest"
-
-	"golang.org/x/net/publicsuffix"
 )
 
 // Demo mode runs three things on the gateway's own listener: the embedded OpenID provider under /idp,
@@ -99,26 +97,4 @@ func demoHost(addr net.Addr) string {
 		host = "localhost"
 	}
 	return net.JoinHostPort(host, port)
-}
-
-// warnOnCrossSiteFrame warns when the Talkio app and the gateway do not share a registrable domain: the
-// Talkio docs require that for the iframe, because the framed app's cookies would be third-party.
-func warnOnCrossSiteFrame(log *slog.Logger, cfg *config.Config) {
-	if !sameSite(cfg.PublicURL, cfg.TalkioAppURL) {
-		log.Warn("TALKIO_APP_URL and GATEWAY_PUBLIC_URL do not share a parent domain; browsers will block the "+
-			"embedded app's cookies, so /embed will not work (use /open, or host both under one domain)",
-			slog.String("gateway", cfg.PublicURL.Hostname()), slog.String("talkio_app", cfg.TalkioAppURL.Hostname()))
-	}
-}
-
-// sameSite reports whether a and b have the same registrable domain (eTLD+1) by the public suffix
-// list. IP addresses and single-label hosts such as localhost must match exactly.
-func sameSite(a, b *url.URL) bool {
-	ha, hb := a.Hostname(), b.Hostname()
-	if ha == hb {
-		return true
-	}
-	ra, errA := publicsuffix.EffectiveTLDPlusOne(ha)
-	rb, errB := publicsuffix.EffectiveTLDPlusOne(hb)
-	return errA == nil && errB == nil && ra == rb
 }

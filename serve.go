@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"talkio-gateway/handlers"
 	"talkio-gateway/talkio"
 
+	"golang.org/x/net/publicsuffix"
 	"golang.org/x/term"
 )
 
@@ -104,6 +106,8 @@ func start(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		}
 		d.mount(mux)
 		gw.demo = d
+		// The embedded provider's library logs through the default logger: keep its lines in our format.
+		slog.SetDefault(log)
 		gw.closers = append(gw.closers, d.close)
 	}
 	log.Info("configuration", slog.Any("config", cfg))
@@ -295,4 +299,26 @@ func talkioSettings(s *config.Settings) *talkio.Settings {
 		ShowLiveFeedback:            s.ShowLiveFeedback,
 		HideIntroFlow:               s.HideIntroFlow,
 	}
+}
+
+// warnOnCrossSiteFrame warns when the Talkio app and the gateway do not share a registrable domain: the
+// Talkio docs require that for the iframe, because the framed app's cookies would be third-party.
+func warnOnCrossSiteFrame(log *slog.Logger, cfg *config.Config) {
+	if !sameSite(cfg.PublicURL, cfg.TalkioAppURL) {
+		log.Warn("TALKIO_APP_URL and GATEWAY_PUBLIC_URL do not share a parent domain; browsers will block the "+
+			"embedded app's cookies, so /embed will not work (use /open, or host both under one domain)",
+			slog.String("gateway", cfg.PublicURL.Hostname()), slog.String("talkio_app", cfg.TalkioAppURL.Hostname()))
+	}
+}
+
+// sameSite reports whether a and b have the same registrable domain (eTLD+1) by the public suffix
+// list. IP addresses and single-label hosts such as localhost must match exactly.
+func sameSite(a, b *url.URL) bool {
+	ha, hb := a.Hostname(), b.Hostname()
+	if ha == hb {
+		return true
+	}
+	ra, errA := publicsuffix.EffectiveTLDPlusOne(ha)
+	rb, errB := publicsuffix.EffectiveTLDPlusOne(hb)
+	return errA == nil && errB == nil && ra == rb
 }
