@@ -20,8 +20,11 @@ func (s *server) routes(e *echo.Echo) {
 	e.GET("/open", s.handleOpen)
 	e.GET("/embed", s.handleEmbed)
 
-	e.GET("/healthz", s.handleHealthz)
-	e.GET("/readyz", s.handleReadyz)
+	// Probes also answer HEAD (some load balancers and monitors send it). The
+	// tutor routes deliberately do not: a link preview sending HEAD would
+	// fetch a login token for nothing.
+	e.Match([]string{"GET", "HEAD"}, "/healthz", s.handleHealthz)
+	e.Match([]string{"GET", "HEAD"}, "/readyz", s.handleReadyz)
 	e.GET("/static/:name", s.handleStatic)
 
 	// Prometheus metrics, unless main serves them on GATEWAY_METRICS_LISTEN

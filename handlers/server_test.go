@@ -141,6 +141,16 @@ func TestNotFoundAndMethodNotAllowed(t *testing.T) {
 			t.Errorf("log line holds the raw path: %s", l)
 		}
 	}
+	// Probes answer HEAD; /open does not (a HEAD would burn a login token).
+	for target, want := range map[string]int{"/healthz": http.StatusOK, "/readyz": http.StatusOK, "/open": http.StatusMethodNotAllowed} {
+		r, err := b.do(http.MethodHead, target, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.StatusCode != want {
+			t.Errorf("HEAD %s: %d, want %d", target, r.StatusCode, want)
+		}
+	}
 }
 
 func TestPanicIsA500Page(t *testing.T) {
