@@ -197,20 +197,22 @@ func claimTime(c claimSet, name string) (*time.Time, error) {
 	if err != nil || s == "" {
 		return nil, err
 	}
-	if t, err := time.Parse(time.RFC3339, s); err == nil {
-		t = t.UTC()
-		return &t, nil
-	}
-	if sec, err := strconv.ParseInt(s, 10, 64); err == nil {
-		t := time.Unix(sec, 0).UTC()
-		return &t, nil
-	}
-	if f, err := strconv.ParseFloat(s, 64); err == nil && !math.IsInf(f, 0) && !math.IsNaN(f) && math.Abs(f) < 1e15 {
+	var t time.Time
+	if p, err := time.Parse(time.RFC3339, s); err == nil {
+		t = p.UTC()
+	} else if sec, err := strconv.ParseInt(s, 10, 64); err == nil {
+		t = time.Unix(sec, 0).UTC()
+	} else if f, err := strconv.ParseFloat(s, 64); err == nil && !math.IsInf(f, 0) && !math.IsNaN(f) && math.Abs(f) < 1e15 {
 		sec, frac := math.Modf(f)
-		t := time.Unix(int64(sec), int64(frac*1e9)).UTC()
-		return &t, nil
+		t = time.Unix(int64(sec), int64(frac*1e9)).UTC()
+	} else {
+		return nil, fmt.Errorf("claim %q is neither an RFC 3339 time nor Unix seconds", name)
 	}
-	return nil, fmt.Errorf("claim %q is neither an RFC 3339 time nor Unix seconds", name)
+	// The expiry goes to the Partner API as RFC 3339, which has four-digit years only.
+	if y := t.Year(); y < 0 || y > 9999 {
+		return nil, fmt.Errorf("claim %q is a time in the year %d; RFC 3339 allows 0 to 9999", name, y)
+	}
+	return &t, nil
 }
 
 // scalar returns a JSON string's value or a JSON number's text.

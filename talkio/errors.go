@@ -104,9 +104,11 @@ func (c *Client) responseError(r *request, resp *http.Response) *Error {
 	data, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 	return &Error{
 		StatusCode: resp.StatusCode,
-		Message:    c.redact(errorMessage(data)),
-		RequestID:  clean(resp.Header.Get("X-Request-Id"), 128),
-		Endpoint:   r.endpoint,
+		// Redacted before the message is cut, or the cut could leave a piece of an echoed key, and
+		// again after, for a key the body held JSON-escaped.
+		Message:   c.redact(errorMessage([]byte(c.redact(string(data))))),
+		RequestID: clean(c.redact(resp.Header.Get("X-Request-Id")), 128),
+		Endpoint:  r.endpoint,
 	}
 }
 

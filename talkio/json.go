@@ -15,7 +15,19 @@ const timeLayout = "2006-01-02T15:04:05.000Z07:00"
 type apiTime time.Time
 
 func (t apiTime) MarshalJSON() ([]byte, error) {
+	if err := checkYear(time.Time(t)); err != nil {
+		return nil, err
+	}
 	return []byte(`"` + time.Time(t).UTC().Format(timeLayout) + `"`), nil
+}
+
+// checkYear refuses a time whose year in UTC is outside 0–9999: RFC 3339 cannot write it, so it could
+// neither be sent nor read back (a "9999-12-31T23:59:59-01:00" read as is would be written as year 10000).
+func checkYear(t time.Time) error {
+	if y := t.UTC().Year(); y < 0 || y > 9999 {
+		return fmt.Errorf("time %s is outside the years 0–9999 in UTC", t.Format(time.RFC3339))
+	}
+	return nil
 }
 
 func timePtr(t *time.Time) *apiTime {
@@ -37,6 +49,9 @@ func (o optTime) UnmarshalJSON(data []byte) error {
 	if err := t.UnmarshalJSON(data); err != nil {
 		return err
 	}
+	if err := checkYear(t); err != nil {
+		return err
+	}
 	*o.p = &t
 	return nil
 }
@@ -49,7 +64,15 @@ func (z zeroTime) UnmarshalJSON(data []byte) error {
 		*z.p = time.Time{}
 		return nil
 	}
-	return z.p.UnmarshalJSON(data)
+	var t time.Time
+	if err := t.UnmarshalJSON(data); err != nil {
+		return err
+	}
+	if err := checkYear(t); err != nil {
+		return err
+	}
+	*z.p = t
+	return nil
 }
 
 // decodeFields decodes the JSON object data: each documented field into its destination in fields,
