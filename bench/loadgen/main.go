@@ -57,6 +57,7 @@ func main() {
 	warm := flag.Duration("warmup", 2*time.Second, "unmeasured warm-up before each run")
 	latencies := flag.String("latency", "0ms,20ms", "comma-separated upstream latencies to inject")
 	tags := flag.String("tags", "", "build tags for the gateway binary (e.g. pprof)")
+	rate := flag.Int("rate", 0, "open loop: send this many requests per second in all (at most -concurrency in flight); 0 = closed loop, each worker back to back")
 	pin := flag.String("pin", "", "run the gateway and the floor under taskset -c LIST (run loadgen itself under taskset on other CPUs)")
 	flag.Parse()
 	if *floor {
@@ -75,13 +76,13 @@ func main() {
 		}
 		lats = append(lats, d)
 	}
-	if err := bench(*users, *conc, *dur, *warm, lats, *tags, *pin); err != nil {
+	if err := bench(*users, *conc, *rate, *dur, *warm, lats, *tags, *pin); err != nil {
 		fmt.Fprintln(os.Stderr, "loadgen:", err)
 		os.Exit(1)
 	}
 }
 
-func bench(nUsers, conc int, dur, warm time.Duration, lats []time.Duration, tags, pin string) error {
+func bench(nUsers, conc, rate int, dur, warm time.Duration, lats []time.Duration, tags, pin string) error {
 	tmp, err := os.MkdirTemp("", "talkio-bench-")
 	if err != nil {
 		return err
@@ -198,8 +199,12 @@ func bench(nUsers, conc int, dur, warm time.Duration, lats []time.Duration, tags
 		ids[i] = u.ID
 	}
 
-	fmt.Printf("\nmachine: %s/%s, %d CPUs, %s; %d workers, %s per run after %s warm-up\n\n",
-		runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version(), conc, dur, warm)
+	mode := "closed loop"
+	if rate > 0 {
+		mode = fmt.Sprintf("open loop at %d req/s", rate)
+	}
+	fmt.Printf("\nmachine: %s/%s, %d CPUs, %s; %d workers, %s, %s per run after %s warm-up\n\n",
+		runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version(), conc, mode, dur, warm)
 	fmt.Printf("%-8s %-8s %9s %9s %9s %9s %11s %10s %10s\n", "upstream", "target", "req/s", "p50", "p95", "p99", "calls/open", "api conns", "CPU/req")
 	client := loadClient(conc)
 	openedBy := map[string]int64{}
@@ -221,7 +226,7 @@ func bench(nUsers, conc int, dur, warm time.Duration, lats []time.Duration, tags
 				return r, err
 			}
 			connsBefore := apiConns.Load()
-			drive(client, conc, warm, req) // warm-up: connections, caches, GC-sized heaps
+			drive(client, conc, rate, warm, req) // warm-up: connections, caches, GC-sized heaps
 			sim.ResetCalls()
 			conns0 := apiConns.Load()
 			pid := gw.Process.Pid
@@ -229,7 +234,7 @@ func bench(nUsers, conc int, dur, warm time.Duration, lats []time.Duration, tags
 				pid = fl.Process.Pid
 			}
 			cpu0 := cpuTime(pid)
-			r := drive(client, conc, dur, req)
+			r := drive(client, conc, rate, dur, req)
 			r.cpu = cpuTime(pid) - cpu0
 			r.calls = sim.CallCount(tokenEP)
 			r.conns = apiConns.Load() - conns0
@@ -269,7 +274,10 @@ func (r result) pct(p float64) time.Duration {
 }
 
 // drive runs conc workers for d, each sending requests back to back, and collects every latency.
-func drive(client *http.Client, conc int, d time.Duration, newReq func(i int) (*http.Request, error)) result {
+//
+// With rate > 0 it is an open loop: requests are released at that many per second in all, so latency is
+// measured below saturation; a request waits for a free worker only when conc are already in flight.
+func drive(client *http.Client, conc, rate int, d time.Duration, newReq func(i int) (*http.Request, error)) result {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
 	var (
@@ -278,6 +286,12 @@ func drive(client *http.Client, conc int, d time.Duration, newReq func(i int) (*
 		wg  sync.WaitGroup
 		seq atomic.Int64
 	)
+	var tick <-chan time.Time
+	if rate > 0 {
+		t := time.NewTicker(time.Second / time.Duration(rate))
+		defer t.Stop()
+		tick = t.C
+	}
 	start := time.Now()
 	for range conc {
 		wg.Add(1)
@@ -286,6 +300,13 @@ func drive(client *http.Client, conc int, d time.Duration, newReq func(i int) (*
 			var mine result
 			mine.lat = make([]time.Duration, 0, 1<<14)
 			for ctx.Err() == nil {
+				if tick != nil {
+					select {
+					case <-tick:
+					case <-ctx.Done():
+						continue
+					}
+				}
 				req, err := newReq(int(seq.Add(1)))
 				if err != nil {
 					mine.failed++
