@@ -87,13 +87,5 @@ func (c *Client) UpdateSettings(ctx context.Context, id string, s *Settings) (*S
 	if s == nil {
 		return nil, &ValidationError{Field: "settings", Problem: "is required"}
 	}
-	r, err := c.newRequest(ctx, http.MethodPut, "/users/{id}/settings", []string{id}, nil, s.body())
-	if err != nil {
-		return nil, err
-	}
-	out := new(Settings)
-	if err := c.do(r, out); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return send[Settings](c, ctx, http.MethodPut, "/users/{id}/settings", []string{id}, nil, s.body())
 }

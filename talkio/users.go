@@ -241,15 +241,7 @@ func (c *Client) CreateUser(ctx context.Context, req *CreateUserRequest) (*User,
 	if err := req.validate(); err != nil {
 		return nil, err
 	}
-	r, err := c.newRequest(ctx, http.MethodPost, "/users", nil, nil, req)
-	if err != nil {
-		return nil, err
-	}
-	u := new(User)
-	if err := c.do(r, u); err != nil {
-		return nil, err
-	}
-	return u, nil
+	return send[User](c, ctx, http.MethodPost, "/users", nil, nil, req)
 }
 
 // InviteUser creates an email invitation (the user then signs in with Talkio's own login form).
@@ -264,15 +256,7 @@ func (c *Client) InviteUser(ctx context.Context, req *InviteUserRequest) (*Invit
 	if err := checkTime("accountExpiresAt", req.AccountExpiresAt); err != nil {
 		return nil, err
 	}
-	r, err := c.newRequest(ctx, http.MethodPost, "/users/invite", nil, nil, req)
-	if err != nil {
-		return nil, err
-	}
-	inv := new(Invitation)
-	if err := c.do(r, inv); err != nil {
-		return nil, err
-	}
-	return inv, nil
+	return send[Invitation](c, ctx, http.MethodPost, "/users/invite", nil, nil, req)
 }
 
 // GetUser fetches an active user by partner id or email. An expired user is not found here; see
@@ -323,15 +307,7 @@ func (c *Client) UpdateUser(ctx context.Context, id string, req *UpdateUserReque
 	if err := checkTime("accountExpiresAt", req.AccountExpiresAt); err != nil {
 		return nil, err
 	}
-	r, err := c.newRequest(ctx, http.MethodPut, "/users/{id}", []string{id}, nil, req)
-	if err != nil {
-		return nil, err
-	}
-	u := new(User)
-	if err := c.do(r, u); err != nil {
-		return nil, err
-	}
-	return u, nil
+	return send[User](c, ctx, http.MethodPut, "/users/{id}", []string{id}, nil, req)
 }
 
 // DeleteUser deletes a user, active or expired. Deleting users who should no longer have access keeps
@@ -358,7 +334,12 @@ func (c *Client) UserToken(ctx context.Context, id string) (*Token, error) {
 
 // get fetches the JSON object at tmpl (placeholders filled by args, already validated) into a new T.
 func get[T any](c *Client, ctx context.Context, tmpl string, args []string, q url.Values) (*T, error) {
-	r, err := c.newRequest(ctx, http.MethodGet, tmpl, args, q, nil)
+	return send[T](c, ctx, http.MethodGet, tmpl, args, q, nil)
+}
+
+// send makes one call with an optional JSON body and decodes the JSON answer into a new T.
+func send[T any](c *Client, ctx context.Context, method, tmpl string, args []string, q url.Values, body any) (*T, error) {
+	r, err := c.newRequest(ctx, method, tmpl, args, q, body)
 	if err != nil {
 		return nil, err
 	}
