@@ -1069,7 +1069,12 @@ func TestStatelessReplicas(t *testing.T) {
 		t.Errorf("Talkio app: %d", app.StatusCode)
 	}
 
-	// Each replica served its step, as its own log says, not only the load balancer.
+	// Each replica served its step, as its own log says, not only the load balancer. A child's log
+	// reaches its buffer through a pipe, after the answer: stopping the replicas first (they must exit
+	// 0) makes every line they wrote readable.
+	for _, p := range []*proc{a, bb, cc} {
+		p.stop(t)
+	}
 	served := c.servedLog()
 	for _, want := range []string{"A /login", "B /auth/callback", "C /open"} {
 		if !contains(served, want) {
