@@ -3,15 +3,17 @@ package handlers
 import (
 	"net/url"
 	"testing"
+
+	"talkio-gateway/talkio"
 )
 
 // The Talkio login URL is built on every /open and /embed.
 func BenchmarkTalkioLoginURL(b *testing.B) {
 	app, _ := url.Parse("https://talkio.school.example")
 	const token = "byIzoX-eGfNg0E3bndBhLL1MfXuHbG6pReP32quU-to"
-	prefix := newLoginURLPrefix(app)
+	prefix := talkio.NewLoginURL(app)
 	for b.Loop() {
-		_ = prefix.build(token, "app/chat?t=books-literature", true)
+		_ = prefix.Build(token, "app/chat?t=books-literature", true)
 	}
 }
 

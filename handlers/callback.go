@@ -6,6 +6,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"talkio-gateway/auth"
+	"talkio-gateway/provision"
 )
 
 // handleCallback handles "GET /auth/callback": auth verifies the provider's
@@ -35,7 +36,7 @@ func (s *server) handleCallback(c echo.Context) (err error) {
 	}
 	c.Set(ctxUserID, id.UserID)
 
-	prov, err := s.provisioner.Provision(ctx, id)
+	prov, err := s.provisioner.Provision(ctx, identityOf(id))
 	if err != nil {
 		if isTalkio(err) {
 			return withAction(err, "Try again", signInURL(returnTo))
@@ -44,7 +45,7 @@ func (s *server) handleCallback(c echo.Context) (err error) {
 	}
 	err = s.auth.SaveSession(c.Response(), c.Request(), &auth.Session{
 		UserID:       id.UserID,
-		Name:         userName(id),
+		Name:         provision.UserName(identityOf(id)),
 		Email:        id.Email,
 		Phone:        id.Phone,
 		UserType:     prov.UserType,
@@ -66,3 +67,11 @@ func (s *server) handleCallback(c echo.Context) (err error) {
 // continuePage is the page that takes a user on to returnTo after signing in with
 // GATEWAY_COOKIE_SAMESITE=strict.
 type continuePage struct{ ReturnTo string }
+
+// identityOf maps a signed-in identity onto the provisioning core's input.
+func identityOf(id *auth.Identity) *provision.Identity {
+	return &provision.Identity{
+		UserID: id.UserID, Name: id.Name, Email: id.Email, Phone: id.Phone, Locale: id.Locale,
+		Organization: id.Organization, Groups: id.Groups, AccountExpiresAt: id.AccountExpiresAt,
+	}
+}

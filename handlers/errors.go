@@ -10,19 +10,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"talkio-gateway/auth"
+	"talkio-gateway/provision"
 	"talkio-gateway/talkio"
-)
-
-// Refusals decided by the gateway's own policy (see Provisioner).
-var (
-	// ErrNotAllowed: ALLOWED_GROUPS is set and the user is in none of them.
-	ErrNotAllowed = errors.New("handlers: user is in none of the allowed groups")
-	// ErrNoOrganization: organization routing is on and the user's claim maps
-	// to no organization.
-	ErrNoOrganization = errors.New("handlers: user's organization claim maps to no Talkio organization")
-	// ErrAccountExpired: Talkio holds the user as expired or suspended, or the
-	// identity's own expiry claim has passed.
-	ErrAccountExpired = errors.New("handlers: user's Talkio account is expired")
 )
 
 // link is an action offered on an error page, e.g. "Sign in again".
@@ -68,16 +57,20 @@ var errorKinds = []struct {
 	{isA[*InputError], func(err error) errorPage {
 		var ie *InputError
 		errors.As(err, &ie)
-		return errorPage{Status: http.StatusBadRequest, Title: "This link cannot be used",
-			Message: upperFirst(ie.Problem) + ". Ask whoever gave you the link for a corrected one."}
+		return badLink(ie.Problem)
+	}},
+	{isA[*talkio.LinkError], func(err error) errorPage {
+		var le *talkio.LinkError
+		errors.As(err, &le)
+		return badLink(le.Problem)
 	}},
 	{isA[*csrfError], fixed(errorPage{Status: http.StatusForbidden, Title: "Please try again",
 		Message: "This form has expired or was sent from another site. Go back to the home page and try again."})},
-	{is(ErrAccountExpired), fixed(errorPage{Status: http.StatusForbidden, Title: "Your Talkio access has expired",
+	{is(provision.ErrAccountExpired), fixed(errorPage{Status: http.StatusForbidden, Title: "Your Talkio access has expired",
 		Message: "Your Talkio access has expired. Ask %s to restore it."})},
-	{is(ErrNotAllowed), fixed(errorPage{Status: http.StatusForbidden, Title: "No access to the tutor",
+	{is(provision.ErrNotAllowed), fixed(errorPage{Status: http.StatusForbidden, Title: "No access to the tutor",
 		Message: "Your account is not in a group that has access to the Talkio tutor. Ask %s for access."})},
-	{is(ErrNoOrganization), fixed(errorPage{Status: http.StatusForbidden, Title: "No organization for your account",
+	{is(provision.ErrNoOrganization), fixed(errorPage{Status: http.StatusForbidden, Title: "No organization for your account",
 		Message: "Your account does not belong to an organization that uses the Talkio tutor. Ask %s to set it up."})},
 	{is(auth.ErrProviderUnavailable), fixed(errorPage{Status: http.StatusServiceUnavailable, Title: "Sign-in temporarily unavailable",
 		Message: "We cannot reach the sign-in service right now. Please try again in a minute.", RetryAfter: "30"})},
@@ -151,6 +144,12 @@ func isTalkio(err error) bool {
 	var te *talkio.Error
 	var ve *talkio.ValidationError
 	return errors.As(err, &te) || errors.As(err, &ve) || errors.Is(err, talkio.ErrUnavailable)
+}
+
+// badLink is the page for a link the gateway refuses.
+func badLink(problem string) errorPage {
+	return errorPage{Status: http.StatusBadRequest, Title: "This link cannot be used",
+		Message: upperFirst(problem) + ". Ask whoever gave you the link for a corrected one."}
 }
 
 // pageFor finds the page for err.

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"talkio-gateway/auth"
+	"talkio-gateway/provision"
 	"talkio-gateway/talkio"
 )
 
@@ -254,11 +255,11 @@ func loginOutcome(err error) string {
 	switch {
 	case err == nil:
 		return loginSuccess
-	case errors.Is(err, ErrNotAllowed):
+	case errors.Is(err, provision.ErrNotAllowed):
 		return loginRefusedGroup
-	case errors.Is(err, ErrNoOrganization):
+	case errors.Is(err, provision.ErrNoOrganization):
 		return loginRefusedOrganization
-	case errors.Is(err, ErrAccountExpired):
+	case errors.Is(err, provision.ErrAccountExpired):
 		return loginExpired
 	case isA[*auth.ProviderError](err):
 		return loginProviderError

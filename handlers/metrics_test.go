@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"talkio-gateway/auth"
+	"talkio-gateway/provision"
 	"talkio-gateway/talkio"
 	"talkio-gateway/talkio/talkiotest"
 )
@@ -303,9 +304,9 @@ func TestLoginOutcome(t *testing.T) {
 		want string
 	}{
 		{nil, loginSuccess},
-		{ErrNotAllowed, loginRefusedGroup},
-		{ErrNoOrganization, loginRefusedOrganization},
-		{fmt.Errorf("claim: %w", ErrAccountExpired), loginExpired},
+		{provision.ErrNotAllowed, loginRefusedGroup},
+		{provision.ErrNoOrganization, loginRefusedOrganization},
+		{fmt.Errorf("claim: %w", provision.ErrAccountExpired), loginExpired},
 		{&auth.ProviderError{Code: "access_denied"}, loginProviderError},
 		{withAction(auth.ErrProviderUnavailable, "Try again", "/login"), loginProviderUnavailable},
 		{withAction(auth.ErrNoLoginAttempt, "Sign in again", "/login"), loginNoLoginAttempt},

@@ -23,7 +23,7 @@ type tutorLink struct {
 }
 
 // parseTutorLink validates the query of /open and /embed: path or template
-// (see ResolvePath), hide_chat_sidebar true|false, each at most once.
+// (see talkio.AppPath), hide_chat_sidebar true|false, each at most once.
 func parseTutorLink(rawQuery string) (*tutorLink, error) {
 	q, err := url.ParseQuery(rawQuery)
 	if err != nil {
@@ -34,7 +34,7 @@ func parseTutorLink(rawQuery string) (*tutorLink, error) {
 			return nil, &InputError{k, k + " appears more than once"}
 		}
 	}
-	path, err := ResolvePath(q.Get("path"), q.Get("template"))
+	path, err := talkio.AppPath(q.Get("path"), q.Get("template"))
 	if err != nil {
 		return nil, err
 	}
@@ -77,7 +77,7 @@ func (s *server) tutorURL(c echo.Context, route string, l *tutorLink) (tutor, si
 	if sess == nil {
 		return "", signIn, nil
 	}
-	client := s.provisioner.client(sess.Organization)
+	client := s.provisioner.Client(sess.Organization)
 	if client == nil {
 		// A session from before the organization map changed.
 		return "", signIn, s.auth.ClearSession(c.Response(), c.Request())
@@ -92,7 +92,7 @@ func (s *server) tutorURL(c echo.Context, route string, l *tutorLink) (tutor, si
 	if err != nil {
 		return "", "", err
 	}
-	return s.loginPrefix.build(tok.Token, l.path, l.hideChatSidebar), "", nil
+	return s.loginURL.Build(tok.Token, l.path, l.hideChatSidebar), "", nil
 }
 
 // handleOpen handles "GET /open": a 302 into the Talkio app with a fresh

@@ -26,6 +26,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"talkio-gateway/auth"
+	"talkio-gateway/provision"
 	"talkio-gateway/static"
 	"talkio-gateway/talkio"
 	"talkio-gateway/templates"
@@ -93,13 +94,13 @@ type server struct {
 	talkio      *talkio.Client
 	publicURL   *url.URL
 	appURL      *url.URL
-	loginPrefix loginURLPrefix
+	loginURL    talkio.LoginURL
 	support     string
 	sessionTTL  time.Duration
 	demo        bool
 	log         *slog.Logger
 	now         func() time.Time
-	provisioner *Provisioner
+	provisioner *provision.Provisioner
 	pages       map[string]*template.Template
 	assets      assets
 	csp         contentSecurityPolicy
@@ -187,7 +188,7 @@ func newServer(o Options) (*server, error) {
 		o.CookieSameSite = http.SameSiteLaxMode
 	}
 
-	prov, err := NewProvisioner(ProvisionerOptions{
+	prov, err := provision.New(provision.Options{
 		Talkio:            o.Talkio,
 		FacilitatorGroups: o.FacilitatorGroups,
 		AllowedGroups:     o.AllowedGroups,
@@ -215,7 +216,7 @@ func newServer(o Options) (*server, error) {
 		talkio:      o.Talkio,
 		publicURL:   o.PublicURL,
 		appURL:      o.TalkioAppURL,
-		loginPrefix: newLoginURLPrefix(o.TalkioAppURL),
+		loginURL:    talkio.NewLoginURL(o.TalkioAppURL),
 		support:     o.SupportContact,
 		sessionTTL:  o.SessionTTL,
 		demo:        o.Demo,

@@ -7,9 +7,11 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"talkio-gateway/talkio"
 )
 
-func TestResolvePath(t *testing.T) {
+func TestAppPath(t *testing.T) {
 	tests := []struct {
 		name     string
 		path     string
@@ -32,8 +34,8 @@ func TestResolvePath(t *testing.T) {
 		{name: "path with encoded space", path: "app/search?q=a%20b", want: "app/search?q=a%20b"},
 		{name: "path with dots in a name", path: "app/v1.2/x", want: "app/v1.2/x"},
 		{name: "single dot segment", path: "app/./chat", want: "app/./chat"},
-		{name: "longest", path: strings.Repeat("a", MaxPathLen), want: strings.Repeat("a", MaxPathLen)},
-		{name: "too long", path: strings.Repeat("a", MaxPathLen+1), wantErr: true},
+		{name: "longest", path: strings.Repeat("a", talkio.MaxPathLen), want: strings.Repeat("a", talkio.MaxPathLen)},
+		{name: "too long", path: strings.Repeat("a", talkio.MaxPathLen+1), wantErr: true},
 		{name: "10 KB", path: strings.Repeat("a/", 5<<10), wantErr: true},
 		{name: "leading slash", path: "/app", wantErr: true},
 		{name: "protocol relative", path: "//evil.example", wantErr: true},
@@ -78,14 +80,14 @@ func TestResolvePath(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := ResolvePath(tt.path, tt.template)
+			got, err := talkio.AppPath(tt.path, tt.template)
 			if (err != nil) != tt.wantErr {
-				t.Fatalf("ResolvePath(%q, %q) error = %v, wantErr %v", tt.path, tt.template, err, tt.wantErr)
+				t.Fatalf("talkio.AppPath(%q, %q) error = %v, wantErr %v", tt.path, tt.template, err, tt.wantErr)
 			}
 			if err != nil {
-				var ie *InputError
+				var ie *talkio.LinkError
 				if !errors.As(err, &ie) {
-					t.Fatalf("error %T, want *InputError", err)
+					t.Fatalf("error %T, want *talkio.LinkError", err)
 				}
 				if len(tt.path) > 3 && strings.Contains(ie.Problem, tt.path) {
 					t.Errorf("problem %q repeats the input", ie.Problem)
@@ -171,7 +173,7 @@ func TestTalkioLoginURL(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := talkioLoginURL(mustParseURL(t, tt.app), tt.tok, tt.path, tt.hide)
+			got := talkio.NewLoginURL(mustParseURL(t, tt.app)).Build(tt.tok, tt.path, tt.hide)
 			if got != tt.want {
 				t.Errorf("got %q, want %q", got, tt.want)
 			}
@@ -228,13 +230,13 @@ func TestParseTutorLink(t *testing.T) {
 // FuzzResolvePath checks the properties every accepted path must have, and
 // that the Talkio URL built with it stays on the Talkio app's partner login
 // page with the path as one escaped value.
-func FuzzResolvePath(f *testing.F) {
+func FuzzAppPath(f *testing.F) {
 	for _, s := range []string{"", "app/chat?t=books-literature", "//evil.example", "app/%2e%2e/x", "%252f"} {
 		f.Add(s, "")
 	}
 	f.Add("", "books-literature")
 	f.Fuzz(func(t *testing.T, path, template string) {
-		got, err := ResolvePath(path, template)
+		got, err := talkio.AppPath(path, template)
 		if err != nil {
 			return
 		}
@@ -244,7 +246,7 @@ func FuzzResolvePath(f *testing.F) {
 
 func checkResolvedPath(t *testing.T, got string) {
 	t.Helper()
-	if len(got) > MaxPathLen+len("app/chat?t=") {
+	if len(got) > talkio.MaxPathLen+len("app/chat?t=") {
 		t.Fatalf("accepted %d bytes", len(got))
 	}
 	if strings.HasPrefix(got, "/") || strings.Contains(got, "//") || strings.ContainsAny(got, `\:@# `) {
@@ -272,7 +274,7 @@ func checkResolvedPath(t *testing.T, got string) {
 		s = d
 	}
 	app := mustParseURL(t, "https://app.partner.example")
-	loc := talkioLoginURL(app, "tok", got, true)
+	loc := talkio.NewLoginURL(app).Build("tok", got, true)
 	checkTalkioLocation(t, loc, app.String(), got)
 }
 
@@ -338,7 +340,7 @@ func TestAttackList(t *testing.T) {
 	}
 	var acceptedPaths []string
 	for _, a := range attacks {
-		if got, err := ResolvePath(a, ""); err == nil {
+		if got, err := talkio.AppPath(a, ""); err == nil {
 			acceptedPaths = append(acceptedPaths, got)
 			checkResolvedPath(t, got)
 		}

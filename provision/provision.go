@@ -1,4 +1,8 @@
-package handlers
+// Package provision turns a person, as an entry point knows them (OIDC sign-in, LTI launch, SCIM push,
+// admin CLI), into a Talkio user: the access policy (allowed groups, organization routing), create once,
+// settings defaults, profile sync, sliding expiry and the organization preference. It knows nothing of
+// HTTP servers, Echo or OpenID Connect; its input is a mapped Identity.
+package provision
 
 import (
 	"context"
@@ -12,28 +16,50 @@ import (
 	"golang.org/x/sync/singleflight"
 	"golang.org/x/text/language"
 
-	"talkio-gateway/auth"
 	"talkio-gateway/talkio"
 )
 
-// ProvisionerOptions configure a Provisioner; the fields mean what the
+// Options configure a Provisioner; the fields mean what the
 // Options fields of the same names mean.
-type ProvisionerOptions struct {
-	Talkio            *talkio.Client
+type Options struct {
+	// Talkio is the Partner API client for the default organization; the
+	// other organizations of OrganizationMap are reached with ForOrganization.
+	Talkio *talkio.Client
+	// FacilitatorGroups: a member of any is created as a facilitator.
 	FacilitatorGroups []string
-	AllowedGroups     []string
-	AccountTTL        time.Duration
-	DefaultSettings   *talkio.Settings
-	OrganizationMap   map[string]string
-	Logger            *slog.Logger
-	Now               func() time.Time
+	// AllowedGroups: when set, only members of one of them get through.
+	AllowedGroups []string
+	// AccountTTL is the sliding expiry: each login sets accountExpiresAt to
+	// now + AccountTTL (capped by the identity's expiry claim). 0 = none.
+	AccountTTL time.Duration
+	// DefaultSettings are applied once to a user right after creating it.
+	DefaultSettings *talkio.Settings
+	// OrganizationMap maps the organization claim's value to a Talkio
+	// organization slug; empty means every user goes to Talkio's organization.
+	OrganizationMap map[string]string
+	// Logger receives what the operator should know (never personal data
+	// beyond the Talkio id); default slog.Default().
+	Logger *slog.Logger
+	// Now is the clock (tests); default time.Now.
+	Now func() time.Time
+}
+
+// Identity is a person as an entry point maps them.
+type Identity struct {
+	UserID           string // the Talkio user id; never empty
+	Name, Email      string // Email is optional (pupils often have none)
+	Phone            string
+	Locale           string // as the provider gave it (BCP 47 expected)
+	Organization     string // the organization claim's value, for OrganizationMap
+	Groups           []string
+	AccountExpiresAt *time.Time // the person's own expiry (a claim); nil = none
 }
 
 // Provisioner applies the access policy to a signed-in identity and makes its
 // Talkio account match it: created on first login (with settings defaults),
 // profile and sliding expiry updated on later logins.
 type Provisioner struct {
-	opts    ProvisionerOptions
+	opts    Options
 	clients map[string]*talkio.Client // organization slug → client
 	multi   bool                      // OrganizationMap names several organizations
 	flight  singleflight.Group
@@ -49,10 +75,10 @@ type Provisioned struct {
 	Created bool
 }
 
-// NewProvisioner checks the options and prepares a client per organization.
-func NewProvisioner(o ProvisionerOptions) (*Provisioner, error) {
+// New checks the options and prepares a client per organization.
+func New(o Options) (*Provisioner, error) {
 	if o.Talkio == nil {
-		return nil, errors.New("handlers: provisioner: Talkio is nil")
+		return nil, errors.New("provision: Talkio is nil")
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
@@ -64,7 +90,7 @@ func NewProvisioner(o ProvisionerOptions) (*Provisioner, error) {
 	slugs := map[string]bool{}
 	for value, slug := range o.OrganizationMap {
 		if value == "" || slug == "" {
-			return nil, fmt.Errorf("handlers: provisioner: OrganizationMap has an empty claim value or slug")
+			return nil, fmt.Errorf("provision: OrganizationMap has an empty claim value or slug")
 		}
 		slugs[slug] = true
 		if _, ok := p.clients[slug]; !ok {
@@ -75,9 +101,9 @@ func NewProvisioner(o ProvisionerOptions) (*Provisioner, error) {
 	return p, nil
 }
 
-// client returns the Partner API client of an organization, or nil for one
+// Client returns the Partner API client of an organization, or nil for one
 // the configuration does not know (e.g. a session from before a change).
-func (p *Provisioner) client(slug string) *talkio.Client {
+func (p *Provisioner) Client(slug string) *talkio.Client {
 	return p.clients[slug]
 }
 
@@ -85,7 +111,7 @@ func (p *Provisioner) client(slug string) *talkio.Client {
 // then creates or updates the user's Talkio account. Concurrent logins of the
 // same user in this process share one provisioning; across processes a
 // conflict on create means the user exists, which is success.
-func (p *Provisioner) Provision(ctx context.Context, id *auth.Identity) (*Provisioned, error) {
+func (p *Provisioner) Provision(ctx context.Context, id *Identity) (*Provisioned, error) {
 	if len(p.opts.AllowedGroups) > 0 && !memberOfAny(id.Groups, p.opts.AllowedGroups) {
 		return nil, ErrNotAllowed
 	}
@@ -121,7 +147,7 @@ func (p *Provisioner) Provision(ctx context.Context, id *auth.Identity) (*Provis
 // accountExpiry is now + AccountTTL, capped by the identity's own expiry
 // claim; nil when neither is configured. An expiry claim already in the past
 // refuses the login.
-func (p *Provisioner) accountExpiry(id *auth.Identity, now time.Time) (*time.Time, error) {
+func (p *Provisioner) accountExpiry(id *Identity, now time.Time) (*time.Time, error) {
 	var exp *time.Time
 	if p.opts.AccountTTL > 0 {
 		t := now.Add(p.opts.AccountTTL)
@@ -144,7 +170,7 @@ func (p *Provisioner) accountExpiry(id *auth.Identity, now time.Time) (*time.Tim
 	return exp, nil
 }
 
-func (p *Provisioner) provision(ctx context.Context, c *talkio.Client, id *auth.Identity, userType string, expires *time.Time) (*Provisioned, error) {
+func (p *Provisioner) provision(ctx context.Context, c *talkio.Client, id *Identity, userType string, expires *time.Time) (*Provisioned, error) {
 	res := &Provisioned{Organization: c.Organization(), UserType: userType}
 	u, err := c.GetUser(ctx, id.UserID)
 	switch {
@@ -176,10 +202,10 @@ func (p *Provisioner) provision(ctx context.Context, c *talkio.Client, id *auth.
 // process: success; or held as expired/suspended: refused), or, when no user
 // has the id, that another user has the email: the user is then created
 // without it, since people may share an address (siblings, a family's).
-func (p *Provisioner) create(ctx context.Context, c *talkio.Client, id *auth.Identity, userType string, expires *time.Time) (bool, error) {
+func (p *Provisioner) create(ctx context.Context, c *talkio.Client, id *Identity, userType string, expires *time.Time) (bool, error) {
 	req := &talkio.CreateUserRequest{
 		ID:               id.UserID,
-		UserName:         userName(id),
+		UserName:         UserName(id),
 		UserType:         userType,
 		Email:            id.Email,
 		PhoneNumber:      id.Phone,
@@ -230,7 +256,7 @@ func (p *Provisioner) idTaken(ctx context.Context, c *talkio.Client, userID stri
 // applyDefaults applies the settings defaults once, right after creation,
 // with uiLanguage/userLanguage from the locale claim when the defaults leave
 // them open. A failure is logged, not fatal: the account works without them.
-func (p *Provisioner) applyDefaults(ctx context.Context, c *talkio.Client, id *auth.Identity) {
+func (p *Provisioner) applyDefaults(ctx context.Context, c *talkio.Client, id *Identity) {
 	s := defaultSettings(p.opts.DefaultSettings, id.Locale)
 	if s == nil {
 		return
@@ -266,7 +292,7 @@ func defaultSettings(defaults *talkio.Settings, locale string) *talkio.Settings 
 
 // update sends only what changed: the profile fields the provider now has
 // (an empty claim never clears a value) and the sliding expiry.
-func (p *Provisioner) update(ctx context.Context, c *talkio.Client, u *talkio.User, id *auth.Identity, expires *time.Time) error {
+func (p *Provisioner) update(ctx context.Context, c *talkio.Client, u *talkio.User, id *Identity, expires *time.Time) error {
 	var req talkio.UpdateUserRequest
 	changed := false
 	set := func(dst **string, have, want string) {
@@ -275,7 +301,7 @@ func (p *Provisioner) update(ctx context.Context, c *talkio.Client, u *talkio.Us
 			changed = true
 		}
 	}
-	set(&req.UserName, u.UserName, userName(id))
+	set(&req.UserName, u.UserName, UserName(id))
 	set(&req.Email, u.Email, id.Email)
 	set(&req.PhoneNumber, u.PhoneNumber, id.Phone)
 	if expires != nil && (u.AccountExpiresAt == nil || !u.AccountExpiresAt.Equal(*expires)) {
@@ -313,9 +339,9 @@ func (p *Provisioner) setPreference(ctx context.Context, c *talkio.Client, userI
 	}
 }
 
-// userName is the Talkio userName: the name claim, else the email's local
+// UserName is the Talkio userName: the name claim, else the email's local
 // part, else the user id (Talkio requires one).
-func userName(id *auth.Identity) string {
+func UserName(id *Identity) string {
 	if n := strings.TrimSpace(id.Name); n != "" {
 		return n
 	}

@@ -1,14 +1,15 @@
-package handlers
+package provision
 
 import (
+	"bytes"
 	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
-	"talkio-gateway/auth"
 	"talkio-gateway/talkio"
 	"talkio-gateway/talkio/talkiotest"
 )
@@ -20,7 +21,7 @@ type provisionerEnv struct {
 	logs *syncBuffer
 }
 
-func newProvisionerEnv(t *testing.T, modify func(*ProvisionerOptions)) *provisionerEnv {
+func newProvisionerEnv(t *testing.T, modify func(*Options)) *provisionerEnv {
 	t.Helper()
 	sim := talkiotest.NewServer(talkiotest.Options{Provider: testProvider, APIKey: "k", Organizations: []talkiotest.Organization{{Slug: testOrg}}})
 	t.Cleanup(sim.Close)
@@ -30,11 +31,11 @@ func newProvisionerEnv(t *testing.T, modify func(*ProvisionerOptions)) *provisio
 		t.Fatal(err)
 	}
 	logs := &syncBuffer{}
-	o := ProvisionerOptions{Talkio: c, Logger: slog.New(slog.NewTextHandler(logs, nil))}
+	o := Options{Talkio: c, Logger: slog.New(slog.NewTextHandler(logs, nil))}
 	if modify != nil {
 		modify(&o)
 	}
-	p, err := NewProvisioner(o)
+	p, err := New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,30 +44,30 @@ func newProvisionerEnv(t *testing.T, modify func(*ProvisionerOptions)) *provisio
 
 func TestUserName(t *testing.T) {
 	tests := []struct {
-		id   auth.Identity
+		id   Identity
 		want string
 	}{
-		{auth.Identity{UserID: "u1", Name: " Ada Lovelace ", Email: "ada@example.com"}, "Ada Lovelace"},
-		{auth.Identity{UserID: "u1", Email: "ada@example.com"}, "ada"},
-		{auth.Identity{UserID: "u1", Email: "@example.com"}, "u1"},
-		{auth.Identity{UserID: "u1"}, "u1"},
+		{Identity{UserID: "u1", Name: " Ada Lovelace ", Email: "ada@example.com"}, "Ada Lovelace"},
+		{Identity{UserID: "u1", Email: "ada@example.com"}, "ada"},
+		{Identity{UserID: "u1", Email: "@example.com"}, "u1"},
+		{Identity{UserID: "u1"}, "u1"},
 	}
 	for _, tt := range tests {
-		if got := userName(&tt.id); got != tt.want {
+		if got := UserName(&tt.id); got != tt.want {
 			t.Errorf("userName(%+v): got %q, want %q", tt.id, got, tt.want)
 		}
 	}
 }
 
 func TestNewProvisionerRefuses(t *testing.T) {
-	if _, err := NewProvisioner(ProvisionerOptions{}); err == nil {
+	if _, err := New(Options{}); err == nil {
 		t.Error("accepted a nil client")
 	}
 	c, err := talkio.NewClient("http://127.0.0.1:1", "p", "k", talkio.WithOrganization("o"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := NewProvisioner(ProvisionerOptions{Talkio: c, OrganizationMap: map[string]string{"x": ""}}); err == nil {
+	if _, err := New(Options{Talkio: c, OrganizationMap: map[string]string{"x": ""}}); err == nil {
 		t.Error("accepted an empty slug")
 	}
 }
@@ -79,7 +80,7 @@ func TestProvisionCreatedConcurrentlyElsewhere(t *testing.T) {
 	}
 	// Another process creates the user between our lookup and our create.
 	e.sim.Inject(talkiotest.EndpointGetUser, talkiotest.Fault{Status: http.StatusNotFound, FailFirst: 1})
-	res, err := e.p.Provision(t.Context(), &auth.Identity{UserID: "u1", Name: "Ada"})
+	res, err := e.p.Provision(t.Context(), &Identity{UserID: "u1", Name: "Ada"})
 	if err != nil || res.Created {
 		t.Fatalf("got %+v, %v; want success, not created", res, err)
 	}
@@ -91,7 +92,7 @@ func TestProvisionSharedEmail(t *testing.T) {
 	if err := e.sim.AddUser(testOrg, talkiotest.User{ID: "parent", UserName: "Parent", UserType: "member", Email: "family@example.com"}); err != nil {
 		t.Fatal(err)
 	}
-	id := &auth.Identity{UserID: "child", Name: "Child", Email: "family@example.com"}
+	id := &Identity{UserID: "child", Name: "Child", Email: "family@example.com"}
 	res, err := e.p.Provision(t.Context(), id)
 	if err != nil || !res.Created {
 		t.Fatalf("got %+v, %v; want created", res, err)
@@ -150,7 +151,7 @@ func TestProvisionErrors(t *testing.T) {
 			if tt.fault != "" {
 				e.sim.Inject(tt.fault, talkiotest.Fault{Status: http.StatusInternalServerError})
 			}
-			_, err := e.p.Provision(t.Context(), &auth.Identity{UserID: "u1", Name: "Ada", Email: "ada@example.com"})
+			_, err := e.p.Provision(t.Context(), &Identity{UserID: "u1", Name: "Ada", Email: "ada@example.com"})
 			if !tt.want(err) {
 				t.Errorf("got %v", err)
 			}
@@ -160,11 +161,11 @@ func TestProvisionErrors(t *testing.T) {
 
 func TestProvisionSettingsFailureIsLogged(t *testing.T) {
 	t.Parallel()
-	e := newProvisionerEnv(t, func(o *ProvisionerOptions) {
+	e := newProvisionerEnv(t, func(o *Options) {
 		o.DefaultSettings = &talkio.Settings{HideIntroFlow: talkio.Ptr(true)}
 	})
 	e.sim.Inject(talkiotest.EndpointUpdateSettings, talkiotest.Fault{Status: http.StatusBadRequest})
-	res, err := e.p.Provision(t.Context(), &auth.Identity{UserID: "u1", Name: "Ada"})
+	res, err := e.p.Provision(t.Context(), &Identity{UserID: "u1", Name: "Ada"})
 	if err != nil || !res.Created {
 		t.Fatalf("got %+v, %v", res, err)
 	}
@@ -175,11 +176,11 @@ func TestProvisionSettingsFailureIsLogged(t *testing.T) {
 
 func TestProvisionKeepsTalkioUserType(t *testing.T) {
 	t.Parallel()
-	e := newProvisionerEnv(t, func(o *ProvisionerOptions) { o.FacilitatorGroups = []string{"teachers"} })
+	e := newProvisionerEnv(t, func(o *Options) { o.FacilitatorGroups = []string{"teachers"} })
 	if err := e.sim.AddUser(testOrg, talkiotest.User{ID: "u1", UserName: "Ada", UserType: "facilitator"}); err != nil {
 		t.Fatal(err)
 	}
-	res, err := e.p.Provision(t.Context(), &auth.Identity{UserID: "u1", Name: "Ada", Groups: []string{"pupils"}})
+	res, err := e.p.Provision(t.Context(), &Identity{UserID: "u1", Name: "Ada", Groups: []string{"pupils"}})
 	if err != nil || res.UserType != talkio.UserTypeFacilitator {
 		t.Errorf("got %+v, %v; want the Talkio user's type", res, err)
 	}
@@ -229,31 +230,29 @@ func deref(p *string) string {
 	return *p
 }
 
-func TestErrorPages(t *testing.T) {
-	s := &server{support: "the help desk"}
-	tests := []struct {
-		name   string
-		err    error
-		status int
-	}{
-		{"input", &InputError{"path", "bad"}, 400},
-		{"expired", ErrAccountExpired, 403},
-		{"talkio 404", &talkio.Error{StatusCode: 404}, 502},
-		{"talkio 429", &talkio.Error{StatusCode: 429}, 503},
-		{"talkio validation", &talkio.ValidationError{Field: "id", Problem: "bad"}, 502},
-		{"talkio transport", talkio.ErrUnavailable, 502},
-		{"provider error", &auth.ProviderError{Code: "invalid_request"}, 400},
-		{"invalid claim", auth.ErrInvalidClaim, 403},
-		{"bad request", errHTTP(http.StatusRequestEntityTooLarge), 413},
-		{"echo 500", errHTTP(http.StatusServiceUnavailable), 503},
-		{"other", errors.New("x"), 500},
-	}
-	for _, tt := range tests {
-		p := s.pageFor(tt.err)
-		if p.Status != tt.status || p.Title == "" || p.Message == "" || strings.Contains(p.Message, "%s") {
-			t.Errorf("%s: got %+v, want status %d", tt.name, p, tt.status)
-		}
-	}
+const (
+	testOrg      = "demo-school"
+	testProvider = "acme-partner"
+)
+
+func isTalkio(err error) bool {
+	return errors.As(err, new(*talkio.Error)) || errors.Is(err, talkio.ErrUnavailable)
 }
 
-func errHTTP(code int) error { return echoHTTPError(code) }
+// syncBuffer is a bytes.Buffer safe for a logger used from several goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
