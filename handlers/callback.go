@@ -36,7 +36,7 @@ func (s *server) handleCallback(c echo.Context) (err error) {
 	}
 	c.Set(ctxUserID, id.UserID)
 
-	prov, err := s.provisioner.Provision(ctx, identityOf(id))
+	prov, err := s.provisioner.Provision(ctx, identityOf(id), provision.SignIn)
 	if err != nil {
 		if isTalkio(err) {
 			return withAction(err, "Try again", signInURL(returnTo))

@@ -46,13 +46,19 @@ type Options struct {
 
 // Identity is a person as an entry point maps them.
 type Identity struct {
-	UserID           string // the Talkio user id; never empty
+	UserID           string // the Talkio user id (from IDRule); never empty
 	Name, Email      string // Email is optional (pupils often have none)
 	Phone            string
 	Locale           string // as the provider gave it (BCP 47 expected)
 	Organization     string // the organization claim's value, for OrganizationMap
 	Groups           []string
 	AccountExpiresAt *time.Time // the person's own expiry (a claim); nil = none
+	// UserType, when set, is the type the entry point decided (an LTI launch's roles) instead of
+	// FacilitatorGroups.
+	UserType string
+	// OrganizationSlug, when set, is the Talkio organization the entry point decided (an LTI
+	// platform's registration) instead of the organization routing.
+	OrganizationSlug string
 }
 
 // Provisioner applies the access policy to a signed-in identity and makes its
@@ -111,19 +117,24 @@ func (p *Provisioner) Client(slug string) *talkio.Client {
 // then creates or updates the user's Talkio account. Concurrent logins of the
 // same user in this process share one provisioning; across processes a
 // conflict on create means the user exists, which is success.
-func (p *Provisioner) Provision(ctx context.Context, id *Identity) (*Provisioned, error) {
+func (p *Provisioner) Provision(ctx context.Context, id *Identity, via EntryPoint) (*Provisioned, error) {
 	if len(p.opts.AllowedGroups) > 0 && !memberOfAny(id.Groups, p.opts.AllowedGroups) {
 		return nil, ErrNotAllowed
 	}
 	slug := p.opts.Talkio.Organization()
-	if len(p.opts.OrganizationMap) > 0 {
+	if id.OrganizationSlug != "" {
+		slug = id.OrganizationSlug
+	} else if len(p.opts.OrganizationMap) > 0 {
 		var ok bool
 		if slug, ok = p.opts.OrganizationMap[id.Organization]; !ok {
 			return nil, ErrNoOrganization
 		}
 	}
 	userType := talkio.UserTypeMember
-	if memberOfAny(id.Groups, p.opts.FacilitatorGroups) {
+	switch {
+	case id.UserType != "":
+		userType = id.UserType
+	case memberOfAny(id.Groups, p.opts.FacilitatorGroups):
 		userType = talkio.UserTypeFacilitator
 	}
 	now := p.opts.Now()
@@ -136,7 +147,11 @@ func (p *Provisioner) Provision(ctx context.Context, id *Identity) (*Provisioned
 	// wait on the same flight; the Talkio client's own timeout still bounds it.
 	fctx := context.WithoutCancel(ctx)
 	v, err, _ := p.flight.Do(slug+"\x00"+id.UserID, func() (any, error) {
-		return p.provision(fctx, p.clients[slug], id, userType, expires)
+		c := p.clients[slug]
+		if c == nil { // an organization an entry point decided (an LTI registration's)
+			c = p.opts.Talkio.ForOrganization(slug)
+		}
+		return p.provision(fctx, c, id, userType, expires)
 	})
 	if err != nil {
 		return nil, err

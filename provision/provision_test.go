@@ -80,7 +80,7 @@ func TestProvisionCreatedConcurrentlyElsewhere(t *testing.T) {
 	}
 	// Another process creates the user between our lookup and our create.
 	e.sim.Inject(talkiotest.EndpointGetUser, talkiotest.Fault{Status: http.StatusNotFound, FailFirst: 1})
-	res, err := e.p.Provision(t.Context(), &Identity{UserID: "u1", Name: "Ada"})
+	res, err := e.p.Provision(t.Context(), &Identity{UserID: "u1", Name: "Ada"}, SignIn)
 	if err != nil || res.Created {
 		t.Fatalf("got %+v, %v; want success, not created", res, err)
 	}
@@ -93,7 +93,7 @@ func TestProvisionSharedEmail(t *testing.T) {
 		t.Fatal(err)
 	}
 	id := &Identity{UserID: "child", Name: "Child", Email: "family@example.com"}
-	res, err := e.p.Provision(t.Context(), id)
+	res, err := e.p.Provision(t.Context(), id, SignIn)
 	if err != nil || !res.Created {
 		t.Fatalf("got %+v, %v; want created", res, err)
 	}
@@ -106,7 +106,7 @@ func TestProvisionSharedEmail(t *testing.T) {
 
 	// At the next login the email still conflicts: the rest is updated.
 	id.Name = "Child Renamed"
-	if _, err := e.p.Provision(t.Context(), id); err != nil {
+	if _, err := e.p.Provision(t.Context(), id, SignIn); err != nil {
 		t.Fatal(err)
 	}
 	if u, _ := e.sim.User(testOrg, "child"); u.UserName != "Child Renamed" || u.Email != "" {
@@ -114,7 +114,7 @@ func TestProvisionSharedEmail(t *testing.T) {
 	}
 	// Only the email changed and it conflicts: nothing else is sent.
 	e.sim.ResetCalls()
-	if _, err := e.p.Provision(t.Context(), id); err != nil {
+	if _, err := e.p.Provision(t.Context(), id, SignIn); err != nil {
 		t.Fatal(err)
 	}
 	if n := e.sim.CallCount(talkiotest.EndpointUpdateUser); n != 1 {
@@ -151,7 +151,7 @@ func TestProvisionErrors(t *testing.T) {
 			if tt.fault != "" {
 				e.sim.Inject(tt.fault, talkiotest.Fault{Status: http.StatusInternalServerError})
 			}
-			_, err := e.p.Provision(t.Context(), &Identity{UserID: "u1", Name: "Ada", Email: "ada@example.com"})
+			_, err := e.p.Provision(t.Context(), &Identity{UserID: "u1", Name: "Ada", Email: "ada@example.com"}, SignIn)
 			if !tt.want(err) {
 				t.Errorf("got %v", err)
 			}
@@ -165,7 +165,7 @@ func TestProvisionSettingsFailureIsLogged(t *testing.T) {
 		o.DefaultSettings = &talkio.Settings{HideIntroFlow: talkio.Ptr(true)}
 	})
 	e.sim.Inject(talkiotest.EndpointUpdateSettings, talkiotest.Fault{Status: http.StatusBadRequest})
-	res, err := e.p.Provision(t.Context(), &Identity{UserID: "u1", Name: "Ada"})
+	res, err := e.p.Provision(t.Context(), &Identity{UserID: "u1", Name: "Ada"}, SignIn)
 	if err != nil || !res.Created {
 		t.Fatalf("got %+v, %v", res, err)
 	}
@@ -180,7 +180,7 @@ func TestProvisionKeepsTalkioUserType(t *testing.T) {
 	if err := e.sim.AddUser(testOrg, talkiotest.User{ID: "u1", UserName: "Ada", UserType: "facilitator"}); err != nil {
 		t.Fatal(err)
 	}
-	res, err := e.p.Provision(t.Context(), &Identity{UserID: "u1", Name: "Ada", Groups: []string{"pupils"}})
+	res, err := e.p.Provision(t.Context(), &Identity{UserID: "u1", Name: "Ada", Groups: []string{"pupils"}}, SignIn)
 	if err != nil || res.UserType != talkio.UserTypeFacilitator {
 		t.Errorf("got %+v, %v; want the Talkio user's type", res, err)
 	}
