@@ -73,6 +73,7 @@ func setUpDemo(cfg *config.Config, addr net.Addr, log *slog.Logger) (*demo, erro
 		APIKey:        cfg.TalkioAPIKey,
 		Organizations: []talkiotest.Organization{{Slug: demoOrganization, Name: "Demo School"}},
 		AppURL:        talkioURL.String(),
+		PortalURL:     public + "/",
 	})
 	log.Warn("demo mode: embedded identity provider and Partner API simulator; not for production",
 		slog.String("issuer", issuer.String()), slog.String("talkio", talkioURL.String()))

@@ -20,10 +20,13 @@ var appTemplate = template.Must(template.New("app").Parse(`<!doctype html>
 :root { --ink: #1d2330; --muted: #5b6475; --line: #e3e7ee; --accent: #3b5bdb; --bg: #f6f7fb; }
 * { box-sizing: border-box; }
 body { margin: 0; font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--ink); background: var(--bg); }
-header { display: flex; align-items: center; gap: .6rem; padding: .9rem 1.5rem; background: #fff; border-bottom: 1px solid var(--line); }
+header { background: #fff; border-bottom: 1px solid var(--line); }
+.demo-banner { margin: 0; padding: .5rem 1rem; background: #fff4d6; color: #6b4400; border-bottom: 1px solid #f0c35a; font-size: .9rem; font-weight: 600; text-align: center; }
+.bar { display: flex; align-items: center; gap: .6rem; padding: .9rem 1.5rem; }
+.bar a { color: var(--accent); font-size: .9rem; }
 header .logo { width: 1.8rem; height: 1.8rem; border-radius: .5rem; background: var(--accent); color: #fff; display: grid; place-items: center; font-weight: 700; }
 header h1 { font-size: 1.05rem; margin: 0; font-weight: 600; }
-header .tag { margin-left: auto; font-size: .75rem; color: var(--muted); border: 1px solid var(--line); border-radius: 999px; padding: .1rem .6rem; }
+header .tag { margin-left: auto; margin-right: .5rem; font-size: .75rem; color: var(--muted); border: 1px solid var(--line); border-radius: 999px; padding: .1rem .6rem; }
 main { max-width: 40rem; margin: 2.5rem auto; padding: 0 1.25rem; }
 .card { background: #fff; border: 1px solid var(--line); border-radius: .9rem; padding: 1.5rem 1.75rem; box-shadow: 0 1px 2px rgba(16, 24, 40, .04); }
 h2 { margin: 0 0 .25rem; font-size: 1.4rem; }
@@ -40,7 +43,13 @@ footer { text-align: center; color: var(--muted); font-size: .8rem; margin: 2rem
 </style>
 </head>
 <body>
-<header><span class="logo" aria-hidden="true">T</span><h1>Talkio (simulator)</h1><span class="tag">stand-in app</span></header>
+<header>
+{{- if .Portal}}
+<p class="demo-banner" id="demo-banner">Demo mode — not for production</p>
+{{- end}}
+<div class="bar"><span class="logo" aria-hidden="true">T</span><h1>Talkio (simulator)</h1><span class="tag">stand-in app</span>
+{{- if .Portal}}<a id="back-to-portal" href="{{.Portal}}" target="_top">Back to the portal</a>{{end}}</div>
+</header>
 <main>
 {{- if .User}}
 <section class="card">
@@ -71,6 +80,7 @@ footer { text-align: center; color: var(--muted); font-size: .8rem; margin: 2rem
 `))
 
 type appView struct {
+	Portal              string // Options.PortalURL: demo banner and a link back when set
 	Title, Lead, Reason string
 	User                *User
 	Org                 Organization
@@ -92,7 +102,7 @@ var rejectReasons = map[string]string{
 func (h *Handler) appLogin(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	token := q.Get("token")
-	view := appView{Path: q.Get("path"), HideChatSidebar: q.Get("hide-chat-sidebar") == "true"}
+	view := appView{Portal: h.opts.PortalURL, Path: q.Get("path"), HideChatSidebar: q.Get("hide-chat-sidebar") == "true"}
 	now := h.Now()
 
 	h.mu.Lock()
@@ -149,7 +159,7 @@ var appPath = regexp.MustCompile(`^app(/[A-Za-z0-9/_.\-?=&%]*)?$`)
 
 // appPage handles "GET /app/{path}" after a sign-in: it shows who is signed in and the page asked for.
 func (h *Handler) appPage(w http.ResponseWriter, r *http.Request) {
-	view := appView{Path: strings.TrimPrefix(r.URL.Path, "/"), HideChatSidebar: r.URL.Query().Get("hide-chat-sidebar") == "true"}
+	view := appView{Portal: h.opts.PortalURL, Path: strings.TrimPrefix(r.URL.Path, "/"), HideChatSidebar: r.URL.Query().Get("hide-chat-sidebar") == "true"}
 	if r.URL.RawQuery != "" {
 		view.Path += "?" + r.URL.RawQuery
 	}

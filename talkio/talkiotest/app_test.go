@@ -343,3 +343,25 @@ func TestTLSLinks(t *testing.T) {
 		t.Errorf("cookie %q not Secure", r.Header.Get("Set-Cookie"))
 	}
 }
+
+// TestAppPortal: with PortalURL (demo mode) every stand-in page — signed in, app page, refused link —
+// carries the demo banner and a link back to the portal that leaves any frame; without it, neither.
+func TestAppPortal(t *testing.T) {
+	for _, portal := range []string{"https://portal.example.test/", ""} {
+		s := talkiotest.NewServer(talkiotest.Options{Provider: testProvider, APIKey: testKey, PortalURL: portal})
+		t.Cleanup(s.Close)
+		mustAddUser(t, s, talkiotest.DefaultOrganization, userU1)
+		jar, _ := cookiejar.New(nil)
+		c := &http.Client{Jar: jar}
+		tok := mustToken(t, s, talkiotest.DefaultOrganization, "u1")
+		_, signedIn := getPage(t, c, tok.LoginLink)
+		_, appPage := getPage(t, c, signedIn["href:continue"])
+		_, refused := getPage(t, c, tok.LoginLink) // used twice
+		for name, el := range map[string]map[string]string{"sign-in": signedIn, "app page": appPage, "refused": refused} {
+			_, banner := el["demo-banner"]
+			if banner != (portal != "") || el["href:back-to-portal"] != portal {
+				t.Errorf("PortalURL %q, %s page: banner %v, back link %q", portal, name, banner, el["href:back-to-portal"])
+			}
+		}
+	}
+}

@@ -42,6 +42,9 @@ type Options struct {
 	// AppURL is the external base URL of the stand-in app (login links, app pages), for example
 	// "https://gateway.example/_talkio". Empty means derived from each request; see the package doc.
 	AppURL string
+	// PortalURL, when set, is the partner portal the stand-in app pages link back to ("Back to the
+	// portal", leaving any frame), and those pages then carry the demo banner: demo mode sets it.
+	PortalURL string
 	// Logf, when set, receives one line per request: method, endpoint or path, status. Never a query,
 	// a body or a header.
 	Logf func(format string, args ...any)
