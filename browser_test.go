@@ -475,6 +475,7 @@ func (b *tab) step(name string, actions ...chromedp.Action[chromedp.Void]) {
 		b.t.Fatalf("%s: %v (browser at %s)", name, err, b.location())
 	}
 	b.shot(name)
+	b.audit(name) // browser_a11y_test.go
 }
 
 // navigate opens path on the gateway and waits for the page to show what the step expects.

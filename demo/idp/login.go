@@ -205,7 +205,7 @@ const pageHTML = `<!doctype html>
 </style>
 </head>
 <body>
-<div class="banner" role="note">Demo mode — not for production</div>
+<header><div class="banner" role="note">Demo mode — not for production</div></header>
 <main>
   <div class="card">
     <div class="brand"><span class="dot" aria-hidden="true"></span>Demo identity provider</div>
