@@ -6,17 +6,17 @@ import (
 	"testing"
 )
 
-// The README's configuration reference is generated from Vars and kept between these markers.
+// The configuration reference (docs/configuration.md) is generated from Vars and kept between these markers.
 // Regenerate it with:
 //
 //	UPDATE_README=1 go test ./config -run TestREADME
 const (
-	readmePath  = "../README.md"
+	readmePath  = "../docs/configuration.md"
 	readmeBegin = "<!-- config:begin -->"
 	readmeEnd   = "<!-- config:end -->"
 )
 
-// TestREADME fails when README.md's configuration section differs from MarkdownTable().
+// TestREADME fails when the configuration section of docs/configuration.md differs from MarkdownTable().
 func TestREADME(t *testing.T) {
 	data, err := os.ReadFile(readmePath)
 	if err != nil {
