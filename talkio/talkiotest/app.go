@@ -102,7 +102,7 @@ var rejectReasons = map[string]string{
 func (h *Handler) appLogin(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	token := q.Get("token")
-	view := appView{Portal: h.opts.PortalURL, Path: q.Get("path"), HideChatSidebar: q.Get("hide-chat-sidebar") == "true"}
+	view := appView{Portal: h.portal(r), Path: q.Get("path"), HideChatSidebar: q.Get("hide-chat-sidebar") == "true"}
 	now := h.Now()
 
 	h.mu.Lock()
@@ -159,7 +159,7 @@ var appPath = regexp.MustCompile(`^app(/[A-Za-z0-9/_.\-?=&%]*)?$`)
 
 // appPage handles "GET /app/{path}" after a sign-in: it shows who is signed in and the page asked for.
 func (h *Handler) appPage(w http.ResponseWriter, r *http.Request) {
-	view := appView{Portal: h.opts.PortalURL, Path: strings.TrimPrefix(r.URL.Path, "/"), HideChatSidebar: r.URL.Query().Get("hide-chat-sidebar") == "true"}
+	view := appView{Portal: h.portal(r), Path: strings.TrimPrefix(r.URL.Path, "/"), HideChatSidebar: r.URL.Query().Get("hide-chat-sidebar") == "true"}
 	if r.URL.RawQuery != "" {
 		view.Path += "?" + r.URL.RawQuery
 	}
@@ -184,6 +184,15 @@ func (h *Handler) appPage(w http.ResponseWriter, r *http.Request) {
 	}
 	view.User, view.Title, view.Lead = user, "App page", "A page of the stand-in app."
 	renderApp(w, http.StatusOK, view)
+}
+
+// portal is the portal link (and so the demo banner) for this page: none inside a frame, where the page
+// that frames it (the gateway's embed page) shows both already.
+func (h *Handler) portal(r *http.Request) string {
+	if r.Header.Get("Sec-Fetch-Dest") == "iframe" {
+		return ""
+	}
+	return h.opts.PortalURL
 }
 
 func sessionCookieFor(base, sid string) *http.Cookie {

@@ -345,7 +345,8 @@ func TestTLSLinks(t *testing.T) {
 }
 
 // TestAppPortal: with PortalURL (demo mode) every stand-in page — signed in, app page, refused link —
-// carries the demo banner and a link back to the portal that leaves any frame; without it, neither.
+// carries the demo banner and a link back to the portal; without it, neither; inside a frame neither
+// either, since the framing page has both.
 func TestAppPortal(t *testing.T) {
 	for _, portal := range []string{"https://portal.example.test/", ""} {
 		s := talkiotest.NewServer(talkiotest.Options{Provider: testProvider, APIKey: testKey, PortalURL: portal})
@@ -362,6 +363,19 @@ func TestAppPortal(t *testing.T) {
 			if banner != (portal != "") || el["href:back-to-portal"] != portal {
 				t.Errorf("PortalURL %q, %s page: banner %v, back link %q", portal, name, banner, el["href:back-to-portal"])
 			}
+		}
+		tok = mustToken(t, s, talkiotest.DefaultOrganization, "u1")
+		req, _ := http.NewRequest(http.MethodGet, tok.LoginLink, nil)
+		req.Header.Set("Sec-Fetch-Dest", "iframe")
+		res, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		el := elementTexts(t, body)
+		if _, banner := el["demo-banner"]; el["user-id"] != "u1" || banner || el["href:back-to-portal"] != "" {
+			t.Errorf("PortalURL %q, framed page: user %q, banner %v, back link %q, want u1 and neither", portal, el["user-id"], banner, el["href:back-to-portal"])
 		}
 	}
 }
