@@ -75,6 +75,10 @@ func browserOpenTutor(t *testing.T, e *browserEnv) {
 	b.wantLocation(e.url + "/talkio/authentication/partner/")
 	b.wantTalkio(talkioPage{name: "Jonas Weber", typ: "member", path: "", org: "demo-school", sidebar: "false"})
 	talkioID := b.text("user-id")
+	// The stand-in app says it is the demo and leads back to the portal.
+	if href := b.attr("back-to-portal", "href"); b.text("demo-banner") == "" || href != e.url+"/" {
+		t.Errorf("stand-in Talkio page: banner %q, link back to %q, want the banner and %s/", b.text("demo-banner"), href, e.url)
+	}
 
 	c := b.sessionCookie()
 	if c == nil {
