@@ -3,22 +3,21 @@ package talkiotest
 import (
 	"net/http"
 	"strings"
+
+	"talkio-gateway/talkio/spec"
 )
 
-type wireSettings struct {
-	PracticeLanguage            string  `json:"practiceLanguage"`
-	UserLanguage                string  `json:"userLanguage"`
-	UILanguage                  string  `json:"uiLanguage"`
-	PracticeLanguageProficiency string  `json:"practiceLanguageProficiency"`
-	ReadAloudSpeed              float64 `json:"readAloudSpeed"`
-	DefaultTutor                string  `json:"defaultTutor"`
-	ShowChatTranslations        bool    `json:"showChatTranslations"`
-	ShowChatRomanization        bool    `json:"showChatRomanization"`
-	ShowLiveFeedback            bool    `json:"showLiveFeedback"`
-	HideIntroFlow               bool    `json:"hideIntroFlow"`
+// toWireSettings is what the settings endpoints answer: every documented field, in the one settings
+// type (spec.Settings) the client decodes.
+func toWireSettings(s Settings) spec.Settings {
+	return spec.Settings{
+		PracticeLanguage: &s.PracticeLanguage, UserLanguage: &s.UserLanguage, UILanguage: &s.UILanguage,
+		PracticeLanguageProficiency: &s.PracticeLanguageProficiency, ReadAloudSpeed: &s.ReadAloudSpeed,
+		DefaultTutor: &s.DefaultTutor, ShowChatTranslations: &s.ShowChatTranslations,
+		ShowChatRomanization: &s.ShowChatRomanization, ShowLiveFeedback: &s.ShowLiveFeedback,
+		HideIntroFlow: &s.HideIntroFlow,
+	}
 }
-
-func toWireSettings(s Settings) wireSettings { return wireSettings(s) }
 
 // getSettings handles "GET /users/{id}/settings".
 func (h *Handler) getSettings(rc *reqCtx) reply {
@@ -35,9 +34,7 @@ func (h *Handler) updateSettings(rc *reqCtx) reply {
 	if bad != nil {
 		return *bad
 	}
-	o, bad := decodeObject(rc.r, rc.body, "practiceLanguage", "userLanguage", "uiLanguage",
-		"practiceLanguageProficiency", "readAloudSpeed", "defaultTutor", "showChatTranslations",
-		"showChatRomanization", "showLiveFeedback", "hideIntroFlow")
+	o, bad := decodeObject(rc.r, rc.body, spec.SettingNames()...)
 	if bad != nil {
 		return *bad
 	}
