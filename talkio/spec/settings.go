@@ -115,7 +115,7 @@ func (f SettingField) Set(s *Settings, text string) error {
 	case KindNumber:
 		v, err := strconv.ParseFloat(text, 64)
 		if err != nil || math.IsInf(v, 0) || math.IsNaN(v) {
-			return errors.New("must be a number, like 3")
+			return errors.New("must be a positive number, like 1.5")
 		}
 		return f.set(s, v)
 	case KindBool:
