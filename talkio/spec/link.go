@@ -18,7 +18,7 @@ type LinkError struct {
 
 func (e *LinkError) Error() string { return e.Field + ": " + e.Problem }
 
-// MaxPathLen bounds the path forwarded to the Talkio app (README, "Links").
+// MaxPathLen bounds the path forwarded to the Talkio app (README, "Deep links").
 const MaxPathLen = 512
 
 // decodeRounds is how many layers of percent-encoding AppPath looks
@@ -86,7 +86,7 @@ func AppPath(path, template string) (string, error) {
 	}
 }
 
-// pathByte reports whether b may appear as is in a path (README, "Links").
+// pathByte reports whether b may appear as is in a path (README, "Deep links").
 func pathByte(b byte) bool {
 	switch {
 	case 'a' <= b && b <= 'z', 'A' <= b && b <= 'Z', '0' <= b && b <= '9':
