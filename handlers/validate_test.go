@@ -2,10 +2,15 @@ package handlers
 
 import (
 	"bufio"
+	"context"
+	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"testing"
+
+	"talkio-gateway/cli"
 )
 
 // The tutor-link rule itself (AppPath, the login URL) is tested where it lives, in talkio/spec.
@@ -208,4 +213,117 @@ func mustParseURL(tb testing.TB, s string) *url.URL {
 		tb.Fatal(err)
 	}
 	return u
+}
+
+// TestTutorLinkVerdicts: the same path/template inputs go to the real /open
+// and /embed routes of a gateway with a signed-in session, to parseTutorLink
+// (what those routes run), and to "users link" (cli.Run against the same
+// simulator); all must accept or refuse alike, and an accepted input must
+// reach the Talkio app as the same path. It lives here, in package handlers,
+// because cli does not import handlers, so this test can import cli.
+func TestTutorLinkVerdicts(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envConfig{})
+	b := e.browser("jonas")
+	b.signIn()
+	users := e.sim.Users(testOrg)
+	if len(users) != 1 {
+		t.Fatalf("%d users after one sign-in", len(users))
+	}
+	userID := users[0].ID
+
+	type input struct{ path, template string }
+	// Few accepted inputs: each mints two tokens through the routes.
+	routed := []input{
+		{},
+		{template: "books-literature"},
+		{path: "app/chat?t=travel&x=%20y"},
+		{template: "Books"},                 // refused by /open, accepted by the CLI's old copy
+		{path: "app/notes..txt"},            // accepted by /open, refused by the CLI's old copy
+		{template: "a_b", path: "app/chat"}, // both
+		{path: "//evil.example"},
+		{path: "https://evil.example"},
+		{path: "app/../../x"},
+		{path: "%2f%2fevil.example"},
+		{path: "app/%252e%252e/x"},
+		{path: `app\evil`},
+		{path: "app\r\nx"},
+		{path: strings.Repeat("a", 513)},
+		{template: strings.Repeat("a", 101)},
+		{template: "a b"},
+	}
+	all := slices.Clone(routed)
+	for _, a := range readAttackList(t) {
+		all = append(all, input{path: a})
+	}
+
+	cliLink := func(in input) (accepted bool, path string) {
+		t.Helper()
+		args := []string{"users", "link", userID}
+		if in.path != "" {
+			args = append(args, "--path", in.path)
+		}
+		if in.template != "" {
+			args = append(args, "--template", in.template)
+		}
+		var stdout, stderr strings.Builder
+		switch code := cli.Run(context.Background(), cli.Env{Client: e.talkio, AppURL: e.sim.URL, Stdout: &stdout, Stderr: &stderr}, args); code {
+		case cli.ExitOK:
+			loc := strings.TrimSpace(stdout.String())
+			checkTalkioLocation(t, loc, e.sim.URL, "")
+			return true, mustParseURL(t, loc).Query().Get("path")
+		case cli.ExitUsage:
+			return false, ""
+		default:
+			t.Fatalf("users link %q: exit %d: %s", args[3:], code, stderr.String())
+		}
+		return false, ""
+	}
+	query := func(in input) string {
+		q := url.Values{}
+		if in.path != "" {
+			q.Set("path", in.path)
+		}
+		if in.template != "" {
+			q.Set("template", in.template)
+		}
+		return q.Encode()
+	}
+
+	accepted := 0
+	for i, in := range all {
+		l, err := parseTutorLink(query(in))
+		cliOK, cliPath := cliLink(in)
+		if cliOK {
+			accepted++
+		}
+		if (err == nil) != cliOK {
+			t.Errorf("%+v: parseTutorLink error %v, users link accepted %v", in, err, cliOK)
+			continue
+		}
+		if cliOK && cliPath != l.path {
+			t.Errorf("%+v: users link gives path %q, the routes %q", in, cliPath, l.path)
+		}
+		if i >= len(routed) {
+			continue
+		}
+		open := b.get("/open?" + query(in))
+		embed := b.get("/embed?" + query(in))
+		switch {
+		case cliOK && open.StatusCode == http.StatusFound && embed.StatusCode == http.StatusOK:
+			checkTalkioLocation(t, open.location(), e.sim.URL, "")
+			if got := mustParseURL(t, open.location()).Query().Get("path"); got != cliPath {
+				t.Errorf("%+v: /open gives path %q, users link %q", in, got, cliPath)
+			}
+		case !cliOK && open.StatusCode == http.StatusBadRequest && embed.StatusCode == http.StatusBadRequest:
+		default:
+			t.Errorf("%+v: users link accepted %v, /open %d, /embed %d", in, cliOK, open.StatusCode, embed.StatusCode)
+		}
+	}
+	// The first four routed inputs and one line of the attack list
+	// (".localdomain.pw"; readAttackList skips the empty one) are harmless;
+	// everything else is refused everywhere.
+	if accepted != 5 {
+		t.Errorf("%d of %d inputs accepted, want 5", accepted, len(all))
+	}
 }
