@@ -46,8 +46,8 @@ type Env struct {
 	// default organization and those of TALKIO_ORGANIZATION_MAP). Empty means
 	// any well-formed slug is accepted.
 	Organizations []string
-	// AppURL is the Talkio app origin (TALKIO_APP_URL). "users link" uses it
-	// only when the token response carries no loginLink.
+	// AppURL is the Talkio app origin (TALKIO_APP_URL) "users link" builds
+	// its links on; when empty, the token response's loginLink lends its origin.
 	AppURL string
 	// Program is the binary name shown in usage; "talkio-gateway" when empty.
 	Program string
