@@ -25,7 +25,7 @@ var usersLinkCommand = &command{
 	args:     "ID",
 	help: "Print a fresh login link for an active user (for support staff). The link\n" +
 		"carries a short-lived, single-use token: hand it over right away, never log it.\n" +
-		"Path and template follow the same rule as the gateway's /open (README, \"Links\"), and\n" +
+		"Path and template follow the same rule as the gateway's /open (README, \"Deep links\"), and\n" +
 		"the link has the shape of the Talkio docs, on TALKIO_APP_URL." + subjectHelp,
 	minArgs: 0, maxArgs: 1,
 	flags: func(fs *flag.FlagSet) any {
