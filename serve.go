@@ -271,7 +271,7 @@ func handlerOptions(cfg *config.Config, authn *auth.Authenticator, client *talki
 		FacilitatorGroups: cfg.FacilitatorGroups,
 		AllowedGroups:     cfg.AllowedGroups,
 		AccountTTL:        cfg.AccountTTL,
-		DefaultSettings:   talkioSettings(cfg.DefaultSettings),
+		DefaultSettings:   cfg.DefaultSettings,
 		OrganizationMap:   cfg.OrganizationMap,
 		SupportContact:    cfg.SupportContact,
 		SessionTTL:        cfg.SessionTTL,
@@ -279,25 +279,6 @@ func handlerOptions(cfg *config.Config, authn *auth.Authenticator, client *talki
 		ReadyCheckTalkio:  cfg.ReadyCheckTalkio,
 		Demo:              cfg.Demo,
 		Logger:            log,
-	}
-}
-
-// talkioSettings maps the validated TALKIO_DEFAULT_SETTINGS onto the client's type.
-func talkioSettings(s *config.Settings) *talkio.Settings {
-	if s == nil {
-		return nil
-	}
-	return &talkio.Settings{
-		PracticeLanguage:            s.PracticeLanguage,
-		UserLanguage:                s.UserLanguage,
-		UILanguage:                  s.UILanguage,
-		PracticeLanguageProficiency: s.PracticeLanguageProficiency,
-		ReadAloudSpeed:              s.ReadAloudSpeed,
-		DefaultTutor:                s.DefaultTutor,
-		ShowChatTranslations:        s.ShowChatTranslations,
-		ShowChatRomanization:        s.ShowChatRomanization,
-		ShowLiveFeedback:            s.ShowLiveFeedback,
-		HideIntroFlow:               s.HideIntroFlow,
 	}
 }
 

@@ -29,12 +29,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
 
+	"talkio-gateway/provision"
 	"talkio-gateway/talkio"
+	"talkio-gateway/talkio/spec"
 )
 
 // Env is everything a subcommand needs from the outside world.
@@ -45,11 +46,15 @@ type Env struct {
 	// default organization and those of TALKIO_ORGANIZATION_MAP). Empty means
 	// any well-formed slug is accepted.
 	Organizations []string
-	// AppURL is the Talkio app origin (TALKIO_APP_URL). "users link" uses it
-	// only when the token response carries no loginLink.
+	// AppURL is the Talkio app origin (TALKIO_APP_URL) "users link" builds
+	// its links on; when empty, the token response's loginLink lends its origin.
 	AppURL string
 	// Program is the binary name shown in usage; "talkio-gateway" when empty.
 	Program string
+	// IDRule and Issuer turn a provider subject into the Talkio id ("users id", --subject), the way
+	// sign-in does (TALKIO_USER_ID_MODE, TALKIO_USER_ID_KEY, OIDC_ISSUER).
+	IDRule provision.IDRule
+	Issuer string
 
 	Stdin          io.Reader // read for the "users delete" confirmation; may be nil
 	Stdout, Stderr io.Writer
@@ -269,8 +274,6 @@ func checkArgCount(c *command, pos []string) error {
 	return nil
 }
 
-var slugPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,127}$`)
-
 // pickClient returns the client for --org, or the default one.
 func (r *runner) pickClient(org string) (*talkio.Client, error) {
 	if org == "" {
@@ -279,8 +282,8 @@ func (r *runner) pickClient(org string) (*talkio.Client, error) {
 		}
 		return r.env.Client, nil
 	}
-	if !slugPattern.MatchString(org) {
-		return nil, usagef("--org: %q is not an organization slug", org)
+	if err := spec.CheckOrganization(org); err != nil {
+		return nil, usagef("--org: %q %v", org, err)
 	}
 	if len(r.env.Organizations) > 0 && !slices.Contains(r.env.Organizations, org) {
 		return nil, usagef("--org: %q is not a configured organization (configured: %s)", org, strings.Join(r.env.Organizations, ", "))

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"talkio-gateway/talkio"
+	"talkio-gateway/talkio/spec"
 )
 
 type conversationsOpts struct {
@@ -42,8 +43,8 @@ func runConversations(ctx context.Context, r *runner, opts any, args []string) e
 	if strings.TrimSpace(id) == "" {
 		return usagef("the user id must not be empty")
 	}
-	if o.template != "" && !templatePattern.MatchString(o.template) {
-		return usagef("--template: %q is not a template slug (letters, digits, - and _)", o.template)
+	if o.template != "" && !spec.ValidTemplate(o.template) {
+		return usagef("--template: %s", spec.TemplateProblem)
 	}
 	if len(args) == 2 {
 		if o.template != "" {

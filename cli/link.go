@@ -6,27 +6,33 @@ import (
 	"flag"
 	"fmt"
 	"net/url"
-	"regexp"
 	"strings"
 	"time"
+
+	"talkio-gateway/talkio"
+	"talkio-gateway/talkio/spec"
 )
 
 // usersLinkOpts are the flags of "users link".
 type usersLinkOpts struct {
+	subjectFlag
 	path, template string
 }
 
 var usersLinkCommand = &command{
 	name:     "link",
-	synopsis: "link ID [--path P|--template T]",
+	synopsis: "link ID|--subject SUBJECT [--path P|--template T]",
 	args:     "ID",
 	help: "Print a fresh login link for an active user (for support staff). The link\n" +
-		"carries a short-lived, single-use token: hand it over right away, never log it.",
-	minArgs: 1, maxArgs: 1,
+		"carries a short-lived, single-use token: hand it over right away, never log it.\n" +
+		"Path and template follow the same rule as the gateway's /open (README, \"Deep links\"), and\n" +
+		"the link has the shape of the Talkio docs, on TALKIO_APP_URL." + subjectHelp,
+	minArgs: 0, maxArgs: 1,
 	flags: func(fs *flag.FlagSet) any {
 		o := &usersLinkOpts{}
 		fs.StringVar(&o.path, "path", "", "relative `path` inside the Talkio app to open after login (e.g. app/chat?t=books-literature)")
 		fs.StringVar(&o.template, "template", "", "prompt template `slug` to open (same as --path app/chat?t=SLUG)")
+		addSubject(fs, &o.subjectFlag)
 		return o
 	},
 	run: runUsersLink,
@@ -34,19 +40,23 @@ var usersLinkCommand = &command{
 
 func runUsersLink(ctx context.Context, r *runner, opts any, args []string) error {
 	o := opts.(*usersLinkOpts)
-	id := args[0]
-	if strings.TrimSpace(id) == "" {
-		return usagef("the user id must not be empty")
-	}
-	p, err := appPath(o.path, o.template)
+	id, err := r.userID(args, o.subjectFlag, "ID")
 	if err != nil {
+		return err
+	}
+	p, err := spec.AppPath(o.path, o.template)
+	if err != nil {
+		var le *spec.LinkError
+		if errors.As(err, &le) {
+			return usagef("--%s: %s", le.Field, le.Problem)
+		}
 		return err
 	}
 	tok, err := r.client.UserToken(ctx, id)
 	if err != nil {
 		return fmt.Errorf("get login token for %q: %w", id, err)
 	}
-	link, err := loginLink(tok.LoginLink, r.env.AppURL, tok.Token, p)
+	link, err := loginLink(r.env.AppURL, tok, p)
 	if err != nil {
 		return err
 	}
@@ -58,108 +68,33 @@ func runUsersLink(ctx context.Context, r *runner, opts any, args []string) error
 	return nil
 }
 
-// maxPathLen bounds --path, as the gateway's /open does.
-const maxPathLen = 512
-
-var (
-	templatePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$`)
-	// pathChars is what a path inside the Talkio app may contain (DESIGN):
-	// letters, digits and / - _ . ? = & %.
-	pathChars = regexp.MustCompile(`^[A-Za-z0-9/\-_.?=&%]+$`)
-)
-
-// appPath turns --path or --template into the Talkio app path, "" for the
-// dashboard. It is a local copy of the gateway's rule (handlers validate the
-// same for /open): a template slug means app/chat?t=SLUG; a path is relative,
-// without scheme, "//", backslash, control characters or "..", also once
-// percent-decoded, so a link can never send a user off the Talkio app.
-func appPath(path, template string) (string, error) {
-	switch {
-	case path != "" && template != "":
-		return "", usagef("give --path or --template, not both")
-	case template != "":
-		if !templatePattern.MatchString(template) {
-			return "", usagef("--template: %q is not a template slug (letters, digits, - and _)", template)
-		}
-		return "app/chat?t=" + template, nil
-	case path != "":
-		if err := checkAppPath(path); err != nil {
-			return "", usagef("--path: %q %v", path, err)
-		}
-		return path, nil
+// loginLink builds the link with the one login URL builder /open uses (spec.LoginURL), so a link
+// from support has exactly the shape of the Talkio docs and of the gateway's redirects. The app is
+// TALKIO_APP_URL; the token response's loginLink is used only for its origin, when no app URL is
+// configured (the admin CLI does not require one): its query and path are never trusted, since the
+// token and path must be escaped by the same builder every time.
+func loginLink(appURL string, tok *talkio.Token, path string) (string, error) {
+	if tok.Token == "" {
+		return "", errors.New("the token response carries no token")
 	}
-	return "", nil
-}
-
-func checkAppPath(p string) error {
-	if len(p) > maxPathLen {
-		return fmt.Errorf("is longer than %d bytes", maxPathLen)
+	from, what := appURL, "the Talkio app URL (TALKIO_APP_URL)"
+	if from == "" {
+		from, what = tok.LoginLink, "the token response's loginLink"
 	}
-	if !pathChars.MatchString(p) {
-		return errors.New("may contain only letters, digits and / - _ . ? = & %")
-	}
-	// Check the raw form and every percent-decoded form: "%2f%2f" is "//" to
-	// a browser that decodes it.
-	s := p
-	for range 4 {
-		if strings.HasPrefix(s, "/") || strings.Contains(s, "//") {
-			return errors.New("must be a relative path (no leading / or //)")
-		}
-		if strings.Contains(s, `\`) {
-			return errors.New("must not contain a backslash")
-		}
-		if strings.Contains(s, "..") {
-			return errors.New(`must not contain ".."`)
-		}
-		if strings.Contains(s, ":") {
-			return errors.New("must not contain a scheme")
-		}
-		if strings.IndexFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0 {
-			return errors.New("must not contain control characters")
-		}
-		d, err := url.PathUnescape(s)
-		if err != nil {
-			return errors.New("has a malformed percent escape")
-		}
-		if d == s {
-			return nil
-		}
-		s = d
-	}
-	return errors.New("is encoded too many times")
-}
-
-// loginLink builds the Talkio login URL. It starts from the loginLink of the
-// token response when there is one (it carries the token), else from the app
-// origin, and sets path when given. Every value is query-escaped.
-func loginLink(fromAPI, appURL, token, path string) (string, error) {
-	var u *url.URL
-	switch {
-	case fromAPI != "":
-		var err error
-		u, err = url.Parse(fromAPI)
-		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			return "", errors.New("the token response carries an unusable loginLink")
-		}
-	case appURL != "":
-		var err error
-		u, err = url.Parse(strings.TrimRight(appURL, "/") + "/authentication/partner/")
-		if err != nil || u.Host == "" {
-			return "", errors.New("the Talkio app URL is not a URL")
-		}
-	default:
+	if from == "" {
 		return "", errors.New("the token response has no loginLink and no Talkio app URL is configured (TALKIO_APP_URL)")
 	}
-	q := u.Query()
-	if q.Get("token") == "" {
-		if token == "" {
-			return "", errors.New("the token response carries no token")
+	u, err := url.Parse(from)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
+		return "", fmt.Errorf("%s is not an absolute http(s) URL", what)
+	}
+	if from == tok.LoginLink {
+		// The app is what precedes the docs' login page, under a path prefix or not.
+		prefix, _ := strings.CutSuffix(u.Path, "/authentication/partner/")
+		if prefix == u.Path {
+			prefix = ""
 		}
-		q.Set("token", token)
+		u = &url.URL{Scheme: u.Scheme, Host: u.Host, Path: prefix}
 	}
-	if path != "" {
-		q.Set("path", path)
-	}
-	u.RawQuery = q.Encode()
-	return u.String(), nil
+	return spec.NewLoginURL(u).Build(tok.Token, path, false), nil
 }

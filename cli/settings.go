@@ -2,99 +2,22 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"maps"
-	"math"
 	"slices"
 	"strconv"
 	"strings"
 
 	"talkio-gateway/talkio"
+	"talkio-gateway/talkio/spec"
 )
 
-// settingField is one of the ten documented settings fields, by its JSON name.
-type settingField struct {
-	name string
-	kind string // "string", "number" or "boolean", for messages and usage
-	get  func(*talkio.Settings) any
-	set  func(*talkio.Settings, string) error
-}
-
-func stringSetting(name string, field func(*talkio.Settings) **string) settingField {
-	return settingField{
-		name: name, kind: "string",
-		get: func(s *talkio.Settings) any {
-			if p := *field(s); p != nil {
-				return *p
-			}
-			return nil
-		},
-		set: func(s *talkio.Settings, v string) error {
-			if strings.TrimSpace(v) == "" {
-				return errors.New("must not be empty")
-			}
-			*field(s) = talkio.Ptr(v)
-			return nil
-		},
-	}
-}
-
-func boolSetting(name string, field func(*talkio.Settings) **bool) settingField {
-	return settingField{
-		name: name, kind: "boolean",
-		get: func(s *talkio.Settings) any {
-			if p := *field(s); p != nil {
-				return *p
-			}
-			return nil
-		},
-		set: func(s *talkio.Settings, v string) error {
-			b, err := strconv.ParseBool(v)
-			if err != nil {
-				return errors.New("must be true or false")
-			}
-			*field(s) = talkio.Ptr(b)
-			return nil
-		},
-	}
-}
-
-// settingFields lists the documented fields in the documentation's order.
-var settingFields = []settingField{
-	stringSetting("practiceLanguage", func(s *talkio.Settings) **string { return &s.PracticeLanguage }),
-	stringSetting("userLanguage", func(s *talkio.Settings) **string { return &s.UserLanguage }),
-	stringSetting("uiLanguage", func(s *talkio.Settings) **string { return &s.UILanguage }),
-	stringSetting("practiceLanguageProficiency", func(s *talkio.Settings) **string { return &s.PracticeLanguageProficiency }),
-	{
-		name: "readAloudSpeed", kind: "number",
-		get: func(s *talkio.Settings) any {
-			if s.ReadAloudSpeed != nil {
-				return *s.ReadAloudSpeed
-			}
-			return nil
-		},
-		set: func(s *talkio.Settings, v string) error {
-			f, err := strconv.ParseFloat(v, 64)
-			if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || f <= 0 {
-				return errors.New("must be a positive number")
-			}
-			s.ReadAloudSpeed = talkio.Ptr(f)
-			return nil
-		},
-	},
-	stringSetting("defaultTutor", func(s *talkio.Settings) **string { return &s.DefaultTutor }),
-	boolSetting("showChatTranslations", func(s *talkio.Settings) **bool { return &s.ShowChatTranslations }),
-	boolSetting("showChatRomanization", func(s *talkio.Settings) **bool { return &s.ShowChatRomanization }),
-	boolSetting("showLiveFeedback", func(s *talkio.Settings) **bool { return &s.ShowLiveFeedback }),
-	boolSetting("hideIntroFlow", func(s *talkio.Settings) **bool { return &s.HideIntroFlow }),
-}
-
+// settingNames lists the keys --set takes, with their kinds, for the help text.
 func settingNames() string {
-	names := make([]string, len(settingFields))
-	for i, f := range settingFields {
-		names[i] = f.name + " (" + f.kind + ")"
+	names := make([]string, len(spec.SettingFields))
+	for i, f := range spec.SettingFields {
+		names[i] = f.Name + " (" + f.Kind.String() + ")"
 	}
 	return strings.Join(names, ", ")
 }
@@ -147,8 +70,8 @@ func runUsersSettings(ctx context.Context, r *runner, opts any, args []string) e
 		return writeJSON(r.env.Stdout, settingsMap(s))
 	}
 	t := newTable(r.env.Stdout, "SETTING", "VALUE")
-	for _, f := range settingFields {
-		t.row(f.name, formatSetting(f.get(s)))
+	for _, f := range spec.SettingFields {
+		t.row(f.Name, formatSetting(f.Value(s)))
 	}
 	for _, k := range slices.Sorted(maps.Keys(s.Extra)) {
 		t.row(k, string(s.Extra[k]))
@@ -156,7 +79,8 @@ func runUsersSettings(ctx context.Context, r *runner, opts any, args []string) e
 	return t.flush()
 }
 
-// parseSettings turns "--set key=value" flags into a partial update.
+// parseSettings turns "--set key=value" flags into a partial update, each value checked by the
+// settings rule the configuration uses too (spec).
 func parseSettings(sets []string) (*talkio.Settings, error) {
 	upd := &talkio.Settings{}
 	seen := map[string]bool{}
@@ -165,20 +89,15 @@ func parseSettings(sets []string) (*talkio.Settings, error) {
 		if !ok {
 			return nil, usagef("--set %q: want key=value", kv)
 		}
-		i := -1
-		for j, f := range settingFields {
-			if f.name == k {
-				i = j
-			}
-		}
-		if i < 0 {
+		f, ok := spec.LookupSetting(k)
+		if !ok {
 			return nil, usagef("--set: unknown setting %q (known: %s)", k, settingNames())
 		}
 		if seen[k] {
 			return nil, usagef("--set: %s given twice", k)
 		}
 		seen[k] = true
-		if err := settingFields[i].set(upd, v); err != nil {
+		if err := f.Set(upd, v); err != nil {
 			return nil, usagef("--set %s: %q %v", k, v, err)
 		}
 	}
@@ -192,9 +111,9 @@ func settingsMap(s *talkio.Settings) map[string]any {
 	for k, v := range s.Extra {
 		m[k] = v
 	}
-	for _, f := range settingFields {
-		if v := f.get(s); v != nil {
-			m[f.name] = v
+	for _, f := range spec.SettingFields {
+		if v := f.Value(s); v != nil {
+			m[f.Name] = v
 		}
 	}
 	return m

@@ -21,7 +21,7 @@ var usersCommand = &command{
 	name: "users",
 	help: "Manage active users of the Talkio organization.",
 	sub: []*command{
-		usersListCommand, usersGetCommand, usersDeleteCommand, usersInviteCommand,
+		usersListCommand, usersGetCommand, usersIDCommand, usersDeleteCommand, usersInviteCommand,
 		usersLinkCommand, usersSettingsCommand, usersOffboardCommand,
 	},
 }
@@ -30,6 +30,64 @@ type jsonFlag struct{ json bool }
 
 func addJSON(fs *flag.FlagSet, o *jsonFlag) {
 	fs.BoolVar(&o.json, "json", false, "print one JSON document instead of a table")
+}
+
+// subjectFlag is --subject: naming a person by their identity provider's subject instead of their
+// Talkio id, which in pseudonymous mode nobody can read off anything.
+type subjectFlag struct{ subject string }
+
+func addSubject(fs *flag.FlagSet, o *subjectFlag) {
+	fs.StringVar(&o.subject, "subject", "", "the person's `subject` at the identity provider (their CLAIM_USER_ID value) instead of ID;\n"+
+		"the Talkio id is derived by the configured id rule, as at sign-in")
+}
+
+// subjectHelp is the sentence every command taking --subject adds to its help.
+const subjectHelp = "\nGive the Talkio ID, or --subject SUBJECT to name the person by their provider id."
+
+// userID returns the Talkio id a command acts on: the ID argument, or the id rule applied to --subject.
+func (r *runner) userID(args []string, o subjectFlag, argName string) (string, error) {
+	switch {
+	case len(args) > 0 && o.subject != "":
+		return "", usagef("give ID or --subject, not both")
+	case o.subject != "":
+		return r.subjectID(o.subject)
+	case len(args) == 0:
+		return "", usagef("missing argument: %s (or --subject SUBJECT)", argName)
+	case strings.TrimSpace(args[0]) == "":
+		return "", usagef("the user id must not be empty")
+	}
+	return args[0], nil
+}
+
+// subjectID is the Talkio id of the person the configured provider knows as subject.
+func (r *runner) subjectID(subject string) (string, error) {
+	if strings.TrimSpace(subject) == "" {
+		return "", usagef("the subject must not be empty")
+	}
+	if r.env.IDRule.Pseudonymous() && r.env.Issuer == "" {
+		return "", errors.New("pseudonymous ids are derived from the provider's issuer, and none is configured (OIDC_ISSUER)")
+	}
+	return r.env.IDRule.UserID(r.env.Issuer, subject), nil
+}
+
+// users id
+
+var usersIDCommand = &command{
+	name:     "id",
+	synopsis: "id SUBJECT",
+	args:     "SUBJECT",
+	help: "Print the Talkio user id of the person the identity provider knows as SUBJECT (the\n" +
+		"CLAIM_USER_ID value). With TALKIO_USER_ID_MODE=pseudonymous it is the keyed hash sign-in\n" +
+		"sends to Talkio; in claim mode it is SUBJECT unchanged. It makes no API call.",
+	minArgs: 1, maxArgs: 1,
+	run: func(_ context.Context, r *runner, _ any, args []string) error {
+		id, err := r.subjectID(args[0])
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(r.env.Stdout, id)
+		return nil
+	},
 }
 
 // users list
@@ -76,25 +134,43 @@ func runUsersList(ctx context.Context, r *runner, opts any, _ []string) error {
 
 // users get
 
+type usersGetOpts struct {
+	jsonFlag
+	subjectFlag
+}
+
 var usersGetCommand = &command{
 	name:     "get",
-	synopsis: "get ID|EMAIL [--json]",
+	synopsis: "get ID|EMAIL|--subject SUBJECT [--json]",
 	args:     "ID|EMAIL",
-	help:     "Show one user, active or expired, by partner user id or email.",
-	minArgs:  1, maxArgs: 1,
+	help: "Show one user, active or expired, by Talkio user id, email or provider subject.\n" +
+		"Only a user whose id is the one asked for is shown: the API also matches emails, so an\n" +
+		"argument with an @ is taken as an id or an email, and a user found by email is shown with\n" +
+		"a note giving their id. An argument without @, and --subject, match ids only.",
+	minArgs: 0, maxArgs: 1,
 	flags: func(fs *flag.FlagSet) any {
-		o := &jsonFlag{}
-		addJSON(fs, o)
+		o := &usersGetOpts{}
+		addJSON(fs, &o.jsonFlag)
+		addSubject(fs, &o.subjectFlag)
 		return o
 	},
 	run: runUsersGet,
 }
 
 func runUsersGet(ctx context.Context, r *runner, opts any, args []string) error {
-	o := opts.(*jsonFlag)
-	v, err := lookupUser(ctx, r.client, args[0])
+	o := opts.(*usersGetOpts)
+	id, err := r.userID(args, o.subjectFlag, "ID|EMAIL")
 	if err != nil {
 		return err
+	}
+	// Only an argument the operator typed, containing an @, is an email lookup; --subject never is.
+	byEmail := o.subject == "" && strings.Contains(id, "@")
+	v, err := lookupUser(ctx, r.client, id, byEmail)
+	if err != nil {
+		return err
+	}
+	if v.ID != id {
+		fmt.Fprintf(r.env.Stderr, "note: %q matched this user's email; their id is %q\n", id, v.ID)
 	}
 	if o.json {
 		return writeJSON(r.env.Stdout, v)
@@ -103,14 +179,24 @@ func runUsersGet(ctx context.Context, r *runner, opts any, args []string) error 
 }
 
 // lookupUser finds an active user, then an expired one: support staff asking
-// about someone rarely know which list the person is in.
-func lookupUser(ctx context.Context, c *talkio.Client, idOrEmail string) (userView, error) {
-	if strings.TrimSpace(idOrEmail) == "" {
-		return userView{}, usagef("the user id must not be empty")
+// about someone rarely know which list the person is in. Both endpoints also
+// resolve emails, so a record whose id is not the one asked for is taken only
+// when byEmail is set and its email is the one asked for: never another
+// person's record for an id (a pupil whose id is a teacher's email).
+func lookupUser(ctx context.Context, c *talkio.Client, idOrEmail string, byEmail bool) (userView, error) {
+	matches := func(v userView) bool {
+		return v.ID == idOrEmail || byEmail && v.Email != "" && strings.EqualFold(v.Email, idOrEmail)
+	}
+	mismatch := func(v userView) error {
+		return fmt.Errorf("user %q not found: the API answered with another user (id %q), whose email matches; look them up by that id", idOrEmail, v.ID)
 	}
 	u, err := c.GetUser(ctx, idOrEmail)
 	if err == nil {
-		return activeView(u), nil
+		v := activeView(u)
+		if !matches(v) {
+			return userView{}, mismatch(v)
+		}
+		return v, nil
 	}
 	if !errors.Is(err, talkio.ErrNotFound) {
 		return userView{}, fmt.Errorf("get user %q: %w", idOrEmail, err)
@@ -122,24 +208,32 @@ func lookupUser(ctx context.Context, c *talkio.Client, idOrEmail string) (userVi
 		}
 		return userView{}, fmt.Errorf("get expired user %q: %w", idOrEmail, err)
 	}
-	return expiredView(eu), nil
+	v := expiredView(eu)
+	if !matches(v) {
+		return userView{}, mismatch(v)
+	}
+	return v, nil
 }
 
 // users delete
 
-type usersDeleteOpts struct{ yes bool }
+type usersDeleteOpts struct {
+	subjectFlag
+	yes bool
+}
 
 var usersDeleteCommand = &command{
 	name:     "delete",
-	synopsis: "delete ID [--yes]",
+	synopsis: "delete ID|--subject SUBJECT [--yes]",
 	args:     "ID",
 	help: "Delete a user (active or expired) for good; billing stops, usage history goes.\n" +
 		"Without --yes it asks for confirmation on a terminal and refuses otherwise.\n" +
-		"Consider \"users offboard\" first: it suspends the user and keeps usage readable.",
-	minArgs: 1, maxArgs: 1,
+		"Consider \"users offboard\" first: it suspends the user and keeps usage readable." + subjectHelp,
+	minArgs: 0, maxArgs: 1,
 	flags: func(fs *flag.FlagSet) any {
 		o := &usersDeleteOpts{}
 		fs.BoolVar(&o.yes, "yes", false, "delete without asking")
+		addSubject(fs, &o.subjectFlag)
 		return o
 	},
 	run: runUsersDelete,
@@ -147,9 +241,9 @@ var usersDeleteCommand = &command{
 
 func runUsersDelete(ctx context.Context, r *runner, opts any, args []string) error {
 	o := opts.(*usersDeleteOpts)
-	id := args[0]
-	if strings.TrimSpace(id) == "" {
-		return usagef("the user id must not be empty")
+	id, err := r.userID(args, o.subjectFlag, "ID")
+	if err != nil {
+		return err
 	}
 	if !o.yes {
 		if !r.env.IsTerminal || r.env.Stdin == nil {
@@ -222,19 +316,24 @@ func runUsersInvite(ctx context.Context, r *runner, opts any, args []string) err
 
 var usersOffboardCommand = &command{
 	name:     "offboard",
-	synopsis: "offboard ID",
+	synopsis: "offboard ID|--subject SUBJECT",
 	args:     "ID",
 	help: "Suspend a user now by setting accountExpiresAt to the current time. The user\n" +
 		"moves to the expired list, usage stays readable, and \"sweep --apply\" deletes\n" +
-		"the account once the grace period has passed.",
-	minArgs: 1, maxArgs: 1,
+		"the account once the grace period has passed." + subjectHelp,
+	minArgs: 0, maxArgs: 1,
+	flags: func(fs *flag.FlagSet) any {
+		o := &subjectFlag{}
+		addSubject(fs, o)
+		return o
+	},
 	run: runUsersOffboard,
 }
 
-func runUsersOffboard(ctx context.Context, r *runner, _ any, args []string) error {
-	id := args[0]
-	if strings.TrimSpace(id) == "" {
-		return usagef("the user id must not be empty")
+func runUsersOffboard(ctx context.Context, r *runner, opts any, args []string) error {
+	id, err := r.userID(args, *opts.(*subjectFlag), "ID")
+	if err != nil {
+		return err
 	}
 	// Milliseconds are what the wire carries; truncating keeps the expiry at
 	// or before "now" so the user is suspended at once.

@@ -12,6 +12,8 @@ import (
 
 	"golang.org/x/net/html"
 
+	"talkio-gateway/config"
+	"talkio-gateway/provision"
 	"talkio-gateway/talkio/talkiotest"
 )
 
@@ -461,5 +463,148 @@ func TestConversationsPages(t *testing.T) {
 	}
 	if len(got) != 120 {
 		t.Errorf("got %d conversations, want 120", len(got))
+	}
+}
+
+// TestUsersGetNeverAnotherID: the API's user lookup also matches emails, so a
+// pupil whose provider id is a teacher's email must never be shown the
+// teacher's record by id; an operator's explicit email lookup still works.
+func TestUsersGetNeverAnotherID(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	past := testNow.Add(-48 * time.Hour)
+	h.addUser(talkiotest.User{ID: "t1", UserName: "The Teacher", UserType: talkiotest.UserTypeFacilitator, Email: "teacher@school.example"})
+	h.addUser(talkiotest.User{ID: "x9", UserName: "Gone Teacher", Email: "old@school.example", AccountExpiresAt: &past})
+
+	// By id (--subject never means an email): the teacher is not shown.
+	for _, subject := range []string{"teacher@school.example", "old@school.example"} {
+		h.mustRun(ExitFailure, "users", "get", "--subject", subject)
+		if out := h.stdout.String() + h.stderr.String(); strings.Contains(out, "Teacher") || !strings.Contains(h.stderr.String(), "another user") {
+			t.Errorf("get --subject %s:\nstdout:\n%s\nstderr:\n%s", subject, h.stdout.String(), h.stderr.String())
+		}
+	}
+
+	// By email, as the operator asked: shown, with a note naming the real id.
+	h.mustRun(ExitOK, "users", "get", "Teacher@School.example", "--json")
+	var v userView
+	if err := json.Unmarshal(h.stdout.Bytes(), &v); err != nil {
+		t.Fatal(err)
+	}
+	if v.ID != "t1" || !strings.Contains(h.stderr.String(), `their id is "t1"`) {
+		t.Errorf("get by email = %+v, stderr %q", v, h.stderr.String())
+	}
+	h.mustRun(ExitOK, "users", "get", "old@school.example")
+	if !strings.Contains(h.stdout.String(), "x9") || !strings.Contains(h.stderr.String(), `their id is "x9"`) {
+		t.Errorf("expired by email:\n%s\n%s", h.stdout.String(), h.stderr.String())
+	}
+
+	// A user whose id is an email is found by that id, without a note.
+	h.addUser(talkiotest.User{ID: "pupil@school.example", UserName: "Pupil"})
+	h.mustRun(ExitOK, "users", "get", "pupil@school.example")
+	if !strings.Contains(h.stdout.String(), "Pupil") || h.stderr.Len() != 0 {
+		t.Errorf("get by an id with @:\n%s\n%s", h.stdout.String(), h.stderr.String())
+	}
+}
+
+// pseudonymous puts h in TALKIO_USER_ID_MODE=pseudonymous and returns the rule.
+func pseudonymous(h *harness) provision.IDRule {
+	rule := provision.IDRule{Key: []byte("0123456789abcdef0123456789abcdef")}
+	h.env.IDRule, h.env.Issuer = rule, "https://idp.school.example"
+	return rule
+}
+
+func TestUsersID(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	// Claim mode: the subject is the id.
+	h.mustRun(ExitOK, "users", "id", "248289761001")
+	if got := h.stdout.String(); got != "248289761001\n" {
+		t.Errorf("claim mode: %q", got)
+	}
+	rule := pseudonymous(h)
+	h.mustRun(ExitOK, "users", "id", "248289761001")
+	want := rule.UserID("https://idp.school.example", "248289761001")
+	if got := strings.TrimSpace(h.stdout.String()); got != want || !strings.HasPrefix(got, provision.PseudonymPrefix) || strings.Contains(got, "248289761001") {
+		t.Errorf("pseudonymous: %q, want %q", got, want)
+	}
+	if len(h.srv.Calls()) != 0 {
+		t.Errorf("users id called the API")
+	}
+	h.mustRun(ExitUsage, "users", "id", " ")
+	h.env.Issuer = ""
+	h.mustRun(ExitFailure, "users", "id", "248289761001")
+	if !strings.Contains(h.stderr.String(), "OIDC_ISSUER") {
+		t.Errorf("no issuer: %q", h.stderr.String())
+	}
+}
+
+// TestSubjectFlag: --subject names the same Talkio user sign-in made, for
+// get, link, offboard and delete.
+func TestSubjectFlag(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	rule := pseudonymous(h)
+	id := rule.UserID("https://idp.school.example", "s-123")
+	h.addUser(talkiotest.User{ID: id, UserName: "Maya"})
+	h.addUser(talkiotest.User{ID: "s-123", UserName: "Claim-mode Namesake"})
+
+	h.mustRun(ExitOK, "users", "get", "--subject", "s-123", "--json")
+	var v userView
+	if err := json.Unmarshal(h.stdout.Bytes(), &v); err != nil || v.ID != id || v.UserName != "Maya" {
+		t.Errorf("get --subject = %+v, %v", v, err)
+	}
+
+	h.mustRun(ExitOK, "users", "link", "--subject", "s-123", "--template", "books-literature")
+	if page := fetchAppPage(t, h, strings.TrimSpace(h.stdout.String())); page["user-id"] != id || page["path"] != "app/chat?t=books-literature" {
+		t.Errorf("link --subject opens %v", page)
+	}
+
+	h.mustRun(ExitOK, "users", "offboard", "--subject", "s-123")
+	if u, _ := h.srv.User(testOrg, id); u.AccountExpiresAt == nil || u.AccountExpiresAt.After(testNow) {
+		t.Errorf("offboard --subject: %+v", u)
+	}
+	if u, _ := h.srv.User(testOrg, "s-123"); u.AccountExpiresAt != nil {
+		t.Errorf("offboard --subject touched the user whose id is the subject: %+v", u)
+	}
+
+	h.mustRun(ExitOK, "users", "delete", "--subject", "s-123", "--yes")
+	if _, ok := h.srv.User(testOrg, id); ok {
+		t.Error("delete --subject: the user is still there")
+	}
+	if _, ok := h.srv.User(testOrg, "s-123"); !ok {
+		t.Error("delete --subject deleted the user whose id is the subject")
+	}
+
+	for _, args := range [][]string{
+		{"users", "get", "u1", "--subject", "s-123"},
+		{"users", "link", "--subject", ""},
+		{"users", "delete", "--yes"},
+		{"users", "offboard", "u1", "--subject", "s"},
+	} {
+		h.mustRun(ExitUsage, args...)
+	}
+}
+
+// TestOrganizationSlugVerdicts: --org and the configuration (TALKIO_ORGANIZATION
+// and TALKIO_ORGANIZATION_MAP) accept and refuse the same slugs, by the one rule.
+func TestOrganizationSlugVerdicts(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.env.Organizations = nil // any well-formed slug may be named
+	for _, slug := range []string{"partner-example-school", "School.North", "a_b.c-1", strings.Repeat("s", 200),
+		strings.Repeat("s", 201), "school/north", "..", ".", "a b", "école", "a%2f", "a?b"} {
+		env := map[string]string{
+			"TALKIO_API_URL": "https://api.talkio.example", "TALKIO_PROVIDER": testProvider, "TALKIO_API_KEY": testAPIKey,
+			"TALKIO_ORGANIZATION": slug,
+		}
+		_, cfgErr := config.LoadTalkio(func(k string) string { return env[k] })
+		env["TALKIO_ORGANIZATION"] = "partner-example-school"
+		env["TALKIO_ORGANIZATION_CLAIM"], env["TALKIO_ORGANIZATION_MAP"] = "school", "north="+slug
+		_, mapErr := config.LoadTalkio(func(k string) string { return env[k] })
+		code := h.run("users", "list", "--org", slug) // an unknown organization is an API failure, not a usage error
+		cliOK := code != ExitUsage
+		if (cfgErr == nil) != cliOK || (mapErr == nil) != cliOK {
+			t.Errorf("slug %q: TALKIO_ORGANIZATION error %v, TALKIO_ORGANIZATION_MAP error %v, --org exit %d", slug, cfgErr, mapErr, code)
+		}
 	}
 }

@@ -13,6 +13,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"talkio-gateway/talkio/spec"
 )
 
 // Parsers return problems without the variable's name (the loader adds it). Only parsers of
@@ -229,15 +231,10 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// parseSlug accepts an organization slug: letters, digits, '-', '_' and '.', not "." or "..".
+// parseSlug accepts an organization slug by the one slug rule (spec.CheckOrganization, which says why).
 func parseSlug(s string) (string, error) {
-	ok := s != "." && s != ".." && len(s) <= 200
-	for i := 0; i < len(s) && ok; i++ {
-		b := s[i]
-		ok = b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9' || b == '-' || b == '_' || b == '.'
-	}
-	if !ok {
-		return "", fmt.Errorf("must be an organization slug of letters, digits, '-', '_' or '.', like partner-example-school (got %s)", quote(s))
+	if err := spec.CheckOrganization(s); err != nil {
+		return "", fmt.Errorf("%w (got %s)", err, quote(s))
 	}
 	return s, nil
 }

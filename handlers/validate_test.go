@@ -2,104 +2,18 @@ package handlers
 
 import (
 	"bufio"
-	"errors"
+	"context"
+	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
-	"talkio-gateway/talkio"
+	"talkio-gateway/cli"
 )
 
-func TestAppPath(t *testing.T) {
-	tests := []struct {
-		name     string
-		path     string
-		template string
-		want     string
-		wantErr  bool
-	}{
-		{name: "empty", want: ""},
-		{name: "template", template: "books-literature", want: "app/chat?t=books-literature"},
-		{name: "template underscore digits", template: "a_1-b", want: "app/chat?t=a_1-b"},
-		{name: "template longest", template: strings.Repeat("a", 100), want: "app/chat?t=" + strings.Repeat("a", 100)},
-		{name: "template too long", template: strings.Repeat("a", 101), wantErr: true},
-		{name: "template upper case", template: "Books", wantErr: true},
-		{name: "template leading dash", template: "-books", wantErr: true},
-		{name: "template slash", template: "a/b", wantErr: true},
-		{name: "template query", template: "a&path=x", wantErr: true},
-		{name: "both", path: "app/chat", template: "books-literature", wantErr: true},
-		{name: "plain path", path: "app/chat", want: "app/chat"},
-		{name: "path with query", path: "app/chat?t=books-literature", want: "app/chat?t=books-literature"},
-		{name: "path with encoded space", path: "app/search?q=a%20b", want: "app/search?q=a%20b"},
-		{name: "path with dots in a name", path: "app/v1.2/x", want: "app/v1.2/x"},
-		{name: "single dot segment", path: "app/./chat", want: "app/./chat"},
-		{name: "longest", path: strings.Repeat("a", talkio.MaxPathLen), want: strings.Repeat("a", talkio.MaxPathLen)},
-		{name: "too long", path: strings.Repeat("a", talkio.MaxPathLen+1), wantErr: true},
-		{name: "10 KB", path: strings.Repeat("a/", 5<<10), wantErr: true},
-		{name: "leading slash", path: "/app", wantErr: true},
-		{name: "protocol relative", path: "//evil.example", wantErr: true},
-		{name: "double slash inside", path: "app//evil.example", wantErr: true},
-		{name: "scheme", path: "https://evil.example", wantErr: true},
-		{name: "javascript", path: "javascript:alert(1)", wantErr: true},
-		{name: "backslash", path: `\\evil`, wantErr: true},
-		{name: "backslash inside", path: `app\evil`, wantErr: true},
-		{name: "CRLF", path: "app\r\nSet-Cookie: x=1", wantErr: true},
-		{name: "NUL", path: "app\x00", wantErr: true},
-		{name: "tab", path: "app\tchat", wantErr: true},
-		{name: "space", path: "app chat", wantErr: true},
-		{name: "non-ASCII", path: "app/ché", wantErr: true},
-		{name: "at sign", path: "user@evil.example", wantErr: true},
-		{name: "hash", path: "app#x", wantErr: true},
-		{name: "plus", path: "a+b", wantErr: true},
-		{name: "dot dot", path: "..", wantErr: true},
-		{name: "dot dot segment", path: "app/../admin", wantErr: true},
-		{name: "dot dot in query", path: "app?x=..", wantErr: true},
-		{name: "dot dot leading", path: "../admin", wantErr: true},
-		{name: "encoded dot dot", path: "app/%2e%2e/admin", wantErr: true},
-		{name: "encoded dot dot upper", path: "app/%2E%2E/admin", wantErr: true},
-		{name: "half encoded dot dot", path: "app/.%2e/admin", wantErr: true},
-		{name: "double encoded dot dot", path: "app/%252e%252e/admin", wantErr: true},
-		{name: "encoded slash", path: "app%2fevil", wantErr: true},
-		{name: "encoded leading slashes", path: "%2f%2fevil.example", wantErr: true},
-		{name: "double encoded slash", path: "%252f%252fevil.example", wantErr: true},
-		{name: "triple encoded slash", path: "%25252fevil", wantErr: true},
-		{name: "four times encoded", path: "%2525252e", wantErr: true},
-		{name: "encoded backslash", path: "%5cevil", wantErr: true},
-		{name: "encoded colon", path: "javascript%3aalert(1)", wantErr: true},
-		{name: "encoded colon only", path: "javascript%3Aalert", wantErr: true},
-		{name: "encoded CR", path: "app%0d%0aSet-Cookie", wantErr: true},
-		{name: "encoded NUL", path: "app%00", wantErr: true},
-		{name: "encoded DEL", path: "app%7f", wantErr: true},
-		{name: "encoded non-ASCII", path: "app%c3%a9", wantErr: true},
-		{name: "encoded tab", path: "%09/evil", wantErr: true},
-		{name: "bad escape", path: "app%zz", wantErr: true},
-		{name: "truncated escape", path: "app%2", wantErr: true},
-		{name: "lone percent", path: "app%", wantErr: true},
-		{name: "encoded percent then safe", path: "app%2541", want: "app%2541"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := talkio.AppPath(tt.path, tt.template)
-			if (err != nil) != tt.wantErr {
-				t.Fatalf("talkio.AppPath(%q, %q) error = %v, wantErr %v", tt.path, tt.template, err, tt.wantErr)
-			}
-			if err != nil {
-				var ie *talkio.LinkError
-				if !errors.As(err, &ie) {
-					t.Fatalf("error %T, want *talkio.LinkError", err)
-				}
-				if len(tt.path) > 3 && strings.Contains(ie.Problem, tt.path) {
-					t.Errorf("problem %q repeats the input", ie.Problem)
-				}
-				return
-			}
-			if got != tt.want {
-				t.Errorf("got %q, want %q", got, tt.want)
-			}
-		})
-	}
-}
+// The tutor-link rule itself (AppPath, the login URL) is tested where it lives, in talkio/spec.
 
 func TestValidateReturnTo(t *testing.T) {
 	tests := []struct {
@@ -152,35 +66,6 @@ func TestValidateReturnTo(t *testing.T) {
 	}
 }
 
-func TestTalkioLoginURL(t *testing.T) {
-	tests := []struct {
-		name string
-		app  string
-		tok  string
-		path string
-		hide bool
-		want string
-	}{
-		{name: "no path", app: "https://app.example", tok: "t1", want: "https://app.example/authentication/partner/?token=t1"},
-		{name: "template path", app: "https://app.example/", tok: "t1", path: "app/chat?t=books-literature",
-			want: "https://app.example/authentication/partner/?token=t1&path=app%2Fchat%3Ft%3Dbooks-literature"},
-		{name: "hide sidebar", app: "https://app.example", tok: "t1", path: "app/chat", hide: true,
-			want: "https://app.example/authentication/partner/?token=t1&path=app%2Fchat&hide-chat-sidebar=true"},
-		{name: "token escaped", app: "https://app.example", tok: "a+b/c=&d",
-			want: "https://app.example/authentication/partner/?token=a%2Bb%2Fc%3D%26d"},
-		{name: "app under a path", app: "https://example.com/talkio", tok: "t",
-			want: "https://example.com/talkio/authentication/partner/?token=t"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got := talkio.NewLoginURL(mustParseURL(t, tt.app)).Build(tt.tok, tt.path, tt.hide)
-			if got != tt.want {
-				t.Errorf("got %q, want %q", got, tt.want)
-			}
-		})
-	}
-}
-
 func TestParseTutorLink(t *testing.T) {
 	tests := []struct {
 		name     string
@@ -225,57 +110,6 @@ func TestParseTutorLink(t *testing.T) {
 			}
 		})
 	}
-}
-
-// FuzzResolvePath checks the properties every accepted path must have, and
-// that the Talkio URL built with it stays on the Talkio app's partner login
-// page with the path as one escaped value.
-func FuzzAppPath(f *testing.F) {
-	for _, s := range []string{"", "app/chat?t=books-literature", "//evil.example", "app/%2e%2e/x", "%252f"} {
-		f.Add(s, "")
-	}
-	f.Add("", "books-literature")
-	f.Fuzz(func(t *testing.T, path, template string) {
-		got, err := talkio.AppPath(path, template)
-		if err != nil {
-			return
-		}
-		checkResolvedPath(t, got)
-	})
-}
-
-func checkResolvedPath(t *testing.T, got string) {
-	t.Helper()
-	if len(got) > talkio.MaxPathLen+len("app/chat?t=") {
-		t.Fatalf("accepted %d bytes", len(got))
-	}
-	if strings.HasPrefix(got, "/") || strings.Contains(got, "//") || strings.ContainsAny(got, `\:@# `) {
-		t.Fatalf("accepted %q", got)
-	}
-	// Every decoding must keep those properties and have no ".." segment.
-	for s := got; ; {
-		for _, seg := range strings.FieldsFunc(s, func(r rune) bool { return strings.ContainsRune("/?&=", r) }) {
-			if seg == ".." {
-				t.Fatalf("accepted %q: decodes to a .. segment (%q)", got, s)
-			}
-		}
-		for _, r := range s {
-			if r < 0x20 || r >= 0x7f || r == '\\' || r == ':' {
-				t.Fatalf("accepted %q: decodes to %q", got, s)
-			}
-		}
-		if strings.HasPrefix(s, "/") || strings.Contains(s, "//") {
-			t.Fatalf("accepted %q: decodes to %q", got, s)
-		}
-		d, err := url.PathUnescape(s)
-		if err != nil || d == s {
-			break
-		}
-		s = d
-	}
-	app := mustParseURL(t, "https://app.partner.example")
-	loc := talkio.NewLoginURL(app).Build("tok", got, true)
-	checkTalkioLocation(t, loc, app.String(), got)
 }
 
 // checkTalkioLocation: loc is the Talkio app's partner login page carrying
@@ -331,24 +165,25 @@ func checkReturnTo(t *testing.T, got string) {
 	}
 }
 
-// TestAttackList feeds every line of oauth2-proxy's open-redirect list to
-// both validators: an accepted value must still satisfy their invariants.
-func TestAttackList(t *testing.T) {
+// TestAttackListReturnTo feeds every line of oauth2-proxy's open-redirect list
+// to ValidateReturnTo: only two are accepted, the gateway's home page with a
+// query of harmless parameters, and they resolve to a page of this gateway.
+// (The same list against the tutor-link rule: talkio/spec's TestAppPathAttackList.)
+func TestAttackListReturnTo(t *testing.T) {
 	attacks := readAttackList(t)
 	if len(attacks) < 500 {
 		t.Fatalf("read %d attack lines, want the whole list", len(attacks))
 	}
-	var acceptedPaths []string
+	accepted := 0
 	for _, a := range attacks {
-		if got, err := talkio.AppPath(a, ""); err == nil {
-			acceptedPaths = append(acceptedPaths, got)
-			checkResolvedPath(t, got)
-		}
 		if got, err := ValidateReturnTo(a); err == nil {
+			accepted++
 			checkReturnTo(t, got)
 		}
 	}
-	t.Logf("ResolvePath accepts %d of %d attack strings, as harmless relative paths: %q", len(acceptedPaths), len(attacks), acceptedPaths)
+	if accepted != 2 {
+		t.Errorf("accepted %d of %d attack lines, want 2", accepted, len(attacks))
+	}
 }
 
 func readAttackList(tb testing.TB) []string {
@@ -378,4 +213,117 @@ func mustParseURL(tb testing.TB, s string) *url.URL {
 		tb.Fatal(err)
 	}
 	return u
+}
+
+// TestTutorLinkVerdicts: the same path/template inputs go to the real /open
+// and /embed routes of a gateway with a signed-in session, to parseTutorLink
+// (what those routes run), and to "users link" (cli.Run against the same
+// simulator); all must accept or refuse alike, and an accepted input must
+// reach the Talkio app as the same path. It lives here, in package handlers,
+// because cli does not import handlers, so this test can import cli.
+func TestTutorLinkVerdicts(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envConfig{})
+	b := e.browser("jonas")
+	b.signIn()
+	users := e.sim.Users(testOrg)
+	if len(users) != 1 {
+		t.Fatalf("%d users after one sign-in", len(users))
+	}
+	userID := users[0].ID
+
+	type input struct{ path, template string }
+	// Few accepted inputs: each mints two tokens through the routes.
+	routed := []input{
+		{},
+		{template: "books-literature"},
+		{path: "app/chat?t=travel&x=%20y"},
+		{template: "Books"},                 // refused by /open, accepted by the CLI's old copy
+		{path: "app/notes..txt"},            // accepted by /open, refused by the CLI's old copy
+		{template: "a_b", path: "app/chat"}, // both
+		{path: "//evil.example"},
+		{path: "https://evil.example"},
+		{path: "app/../../x"},
+		{path: "%2f%2fevil.example"},
+		{path: "app/%252e%252e/x"},
+		{path: `app\evil`},
+		{path: "app\r\nx"},
+		{path: strings.Repeat("a", 513)},
+		{template: strings.Repeat("a", 101)},
+		{template: "a b"},
+	}
+	all := slices.Clone(routed)
+	for _, a := range readAttackList(t) {
+		all = append(all, input{path: a})
+	}
+
+	cliLink := func(in input) (accepted bool, path string) {
+		t.Helper()
+		args := []string{"users", "link", userID}
+		if in.path != "" {
+			args = append(args, "--path", in.path)
+		}
+		if in.template != "" {
+			args = append(args, "--template", in.template)
+		}
+		var stdout, stderr strings.Builder
+		switch code := cli.Run(context.Background(), cli.Env{Client: e.talkio, AppURL: e.sim.URL, Stdout: &stdout, Stderr: &stderr}, args); code {
+		case cli.ExitOK:
+			loc := strings.TrimSpace(stdout.String())
+			checkTalkioLocation(t, loc, e.sim.URL, "")
+			return true, mustParseURL(t, loc).Query().Get("path")
+		case cli.ExitUsage:
+			return false, ""
+		default:
+			t.Fatalf("users link %q: exit %d: %s", args[3:], code, stderr.String())
+		}
+		return false, ""
+	}
+	query := func(in input) string {
+		q := url.Values{}
+		if in.path != "" {
+			q.Set("path", in.path)
+		}
+		if in.template != "" {
+			q.Set("template", in.template)
+		}
+		return q.Encode()
+	}
+
+	accepted := 0
+	for i, in := range all {
+		l, err := parseTutorLink(query(in))
+		cliOK, cliPath := cliLink(in)
+		if cliOK {
+			accepted++
+		}
+		if (err == nil) != cliOK {
+			t.Errorf("%+v: parseTutorLink error %v, users link accepted %v", in, err, cliOK)
+			continue
+		}
+		if cliOK && cliPath != l.path {
+			t.Errorf("%+v: users link gives path %q, the routes %q", in, cliPath, l.path)
+		}
+		if i >= len(routed) {
+			continue
+		}
+		open := b.get("/open?" + query(in))
+		embed := b.get("/embed?" + query(in))
+		switch {
+		case cliOK && open.StatusCode == http.StatusFound && embed.StatusCode == http.StatusOK:
+			checkTalkioLocation(t, open.location(), e.sim.URL, "")
+			if got := mustParseURL(t, open.location()).Query().Get("path"); got != cliPath {
+				t.Errorf("%+v: /open gives path %q, users link %q", in, got, cliPath)
+			}
+		case !cliOK && open.StatusCode == http.StatusBadRequest && embed.StatusCode == http.StatusBadRequest:
+		default:
+			t.Errorf("%+v: users link accepted %v, /open %d, /embed %d", in, cliOK, open.StatusCode, embed.StatusCode)
+		}
+	}
+	// The first four routed inputs and one line of the attack list
+	// (".localdomain.pw"; readAttackList skips the empty one) are harmless;
+	// everything else is refused everywhere.
+	if accepted != 5 {
+		t.Errorf("%d of %d inputs accepted, want 5", accepted, len(all))
+	}
 }

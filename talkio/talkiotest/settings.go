@@ -3,22 +3,22 @@ package talkiotest
 import (
 	"net/http"
 	"strings"
+
+	"talkio-gateway/talkio/spec"
 )
 
-type wireSettings struct {
-	PracticeLanguage            string  `json:"practiceLanguage"`
-	UserLanguage                string  `json:"userLanguage"`
-	UILanguage                  string  `json:"uiLanguage"`
-	PracticeLanguageProficiency string  `json:"practiceLanguageProficiency"`
-	ReadAloudSpeed              float64 `json:"readAloudSpeed"`
-	DefaultTutor                string  `json:"defaultTutor"`
-	ShowChatTranslations        bool    `json:"showChatTranslations"`
-	ShowChatRomanization        bool    `json:"showChatRomanization"`
-	ShowLiveFeedback            bool    `json:"showLiveFeedback"`
-	HideIntroFlow               bool    `json:"hideIntroFlow"`
+// toWireSettings is what the settings endpoints answer: every documented field, in the one settings
+// type (spec.Settings) the client decodes.
+// Its fields point into s, so an update may write through them.
+func toWireSettings(s *Settings) spec.Settings {
+	return spec.Settings{
+		PracticeLanguage: &s.PracticeLanguage, UserLanguage: &s.UserLanguage, UILanguage: &s.UILanguage,
+		PracticeLanguageProficiency: &s.PracticeLanguageProficiency, ReadAloudSpeed: &s.ReadAloudSpeed,
+		DefaultTutor: &s.DefaultTutor, ShowChatTranslations: &s.ShowChatTranslations,
+		ShowChatRomanization: &s.ShowChatRomanization, ShowLiveFeedback: &s.ShowLiveFeedback,
+		HideIntroFlow: &s.HideIntroFlow,
+	}
 }
-
-func toWireSettings(s Settings) wireSettings { return wireSettings(s) }
 
 // getSettings handles "GET /users/{id}/settings".
 func (h *Handler) getSettings(rc *reqCtx) reply {
@@ -26,7 +26,8 @@ func (h *Handler) getSettings(rc *reqCtx) reply {
 	if bad != nil {
 		return *bad
 	}
-	return reply{status: http.StatusOK, body: toWireSettings(u.settings)}
+	s := u.settings // the reply is encoded later, maybe outside the store's lock: point into a copy
+	return reply{status: http.StatusOK, body: toWireSettings(&s)}
 }
 
 // updateSettings handles "PUT /users/{id}/settings": only the fields sent change; each is typed.
@@ -35,48 +36,45 @@ func (h *Handler) updateSettings(rc *reqCtx) reply {
 	if bad != nil {
 		return *bad
 	}
-	o, bad := decodeObject(rc.r, rc.body, "practiceLanguage", "userLanguage", "uiLanguage",
-		"practiceLanguageProficiency", "readAloudSpeed", "defaultTutor", "showChatTranslations",
-		"showChatRomanization", "showLiveFeedback", "hideIntroFlow")
+	o, bad := decodeObject(rc.r, rc.body, spec.SettingNames()...)
 	if bad != nil {
 		return *bad
 	}
 	s := u.settings
-	for name, dst := range map[string]*string{"practiceLanguage": &s.PracticeLanguage, "userLanguage": &s.UserLanguage, "uiLanguage": &s.UILanguage} {
-		if o.has(name) {
-			if v := o.settingString(name); v != "" {
-				if languageTag.MatchString(v) {
-					*dst = v
+	w := toWireSettings(&s) // writes through w land in s
+	for _, f := range spec.SettingFields {
+		if !o.has(f.Name) {
+			continue
+		}
+		switch p := f.Ptr(&w).(type) {
+		case **string:
+			v := o.settingString(f.Name)
+			switch {
+			case v == "":
+			case f.Kind == spec.KindLanguage && !languageTag.MatchString(v):
+				o.fail("%s must be a language tag such as en-US", f.Name)
+			default:
+				**p = v
+			}
+		case **float64:
+			if x, ok := o.number(f.Name); ok {
+				if x <= 0 || x > 10 {
+					o.fail("%s must be greater than 0 and at most 10", f.Name)
 				} else {
-					o.fail("%s must be a language tag such as en-US", name)
+					**p = x
 				}
 			}
-		}
-	}
-	for name, dst := range map[string]*string{"practiceLanguageProficiency": &s.PracticeLanguageProficiency, "defaultTutor": &s.DefaultTutor} {
-		if o.has(name) {
-			if v := o.settingString(name); v != "" {
-				*dst = v
+		case **bool:
+			if b, ok := o.boolean(f.Name); ok {
+				**p = b
 			}
-		}
-	}
-	if f, ok := o.number("readAloudSpeed"); ok {
-		if f <= 0 || f > 10 {
-			o.fail("readAloudSpeed must be greater than 0 and at most 10")
-		} else {
-			s.ReadAloudSpeed = f
-		}
-	}
-	for name, dst := range map[string]*bool{"showChatTranslations": &s.ShowChatTranslations, "showChatRomanization": &s.ShowChatRomanization, "showLiveFeedback": &s.ShowLiveFeedback, "hideIntroFlow": &s.HideIntroFlow} {
-		if b, ok := o.boolean(name); ok {
-			*dst = b
 		}
 	}
 	if bad := o.err(); bad != nil {
 		return *bad
 	}
 	u.settings = s
-	return reply{status: http.StatusOK, body: toWireSettings(s)}
+	return reply{status: http.StatusOK, body: toWireSettings(&s)}
 }
 
 // settingString reads a settings string, which may be neither null nor blank.
