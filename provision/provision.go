@@ -207,6 +207,40 @@ func (p *Provisioner) sameID(got, want string) bool {
 // same user in this process share one provisioning; across processes a
 // conflict on create means the user exists, which is success.
 func (p *Provisioner) Provision(ctx context.Context, id *Identity, via EntryPoint) (*Provisioned, error) {
+	d, err := p.decide(id, via)
+	if err != nil {
+		return nil, err
+	}
+	// The first caller's context may end (its browser gave up) while others
+	// wait on the same flight; the Talkio client's own timeout still bounds it.
+	fctx := context.WithoutCancel(ctx)
+	v, err, _ := p.flight.Do(d.key("provision"), func() (any, error) {
+		return p.provision(fctx, d.client, id, d.userType, d.expires, d.create)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(*Provisioned), nil
+}
+
+// decision is what the policy decides about an identity before any Partner API call.
+type decision struct {
+	client   *talkio.Client // of the person's organization
+	userType string         // for a creation
+	expires  *time.Time     // the sliding expiry; nil: none
+	create   bool           // the entry point may create
+	userID   string
+}
+
+// key names a flight of this person in this organization; entry points that differ in whether
+// they create do not share one.
+func (d *decision) key(op string) string {
+	return op + "\x00" + d.client.Organization() + "\x00" + d.userID + "\x00" + strconv.FormatBool(d.create)
+}
+
+// decide applies the access policy (allowed groups, organization routing, the expiry claim) and
+// works out the user type and expiry.
+func (p *Provisioner) decide(id *Identity, via EntryPoint) (*decision, error) {
 	if len(p.opts.AllowedGroups) > 0 && !memberOfAny(id.Groups, p.opts.AllowedGroups) {
 		return nil, ErrNotAllowed
 	}
@@ -226,25 +260,11 @@ func (p *Provisioner) Provision(ctx context.Context, id *Identity, via EntryPoin
 	case memberOfAny(id.Groups, p.opts.FacilitatorGroups):
 		userType = talkio.UserTypeFacilitator
 	}
-	now := p.opts.Now()
-	expires, err := p.accountExpiry(id, now)
+	expires, err := p.accountExpiry(id, p.opts.Now())
 	if err != nil {
 		return nil, err
 	}
-
-	// The first caller's context may end (its browser gave up) while others
-	// wait on the same flight; the Talkio client's own timeout still bounds it.
-	// Entry points that differ in whether they create do not share a flight.
-	fctx := context.WithoutCancel(ctx)
-	create := p.mayCreate(via)
-	key := slug + "\x00" + id.UserID + "\x00" + strconv.FormatBool(create)
-	v, err, _ := p.flight.Do(key, func() (any, error) {
-		return p.provision(fctx, p.clientFor(slug), id, userType, expires, create)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return v.(*Provisioned), nil
+	return &decision{client: p.clientFor(slug), userType: userType, expires: expires, create: p.mayCreate(via), userID: id.UserID}, nil
 }
 
 // accountExpiry is now + AccountTTL, capped by the identity's own expiry
