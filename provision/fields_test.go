@@ -149,7 +149,7 @@ func TestLogsHoldNoPersonalData(t *testing.T) {
 	id := Identity{UserID: "u1", Name: "Zora Quill", Email: "family@school.example", Phone: "+4930555111", Organization: "a", Locale: "de"}
 	e.mustProvision(t, &id) // shared email at create, settings and preference failures
 	id.Email = "other@school.example"
-	e.mustProvision(t, &id) // shared email at update
+	e.mustProvision(t, &id)                                                                                               // shared email at update
 	e.mustProvision(t, &Identity{UserID: "teacher-1", Name: "Zora Quill", Organization: "a", Groups: []string{"pupils"}}) // type kept
 	e.mustProvision(t, &Identity{UserID: "other@school.example", Name: "Zora Quill", Organization: "a"})                  // id is an email
 
