@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"talkio-gateway/demo/idp"
 	"talkio-gateway/talkio"
 	"talkio-gateway/talkio/talkiotest"
 )
@@ -79,5 +80,31 @@ func TestDeletedUserSignsInAgainOn410(t *testing.T) {
 	r := b.get("/open")
 	if r.StatusCode != http.StatusFound || !strings.HasPrefix(r.location(), "/login?") {
 		t.Errorf("410 for a user who is not expired: got %d %q, want a new sign-in", r.StatusCode, r.location())
+	}
+}
+
+// GET /users/{id} also resolves emails: a person whose id claim is a teacher's email signs in to an
+// account of their own, never the teacher's record or role, at sign-in and on /open.
+func TestIDClaimThatIsAnotherUsersEmail(t *testing.T) {
+	t.Parallel()
+	users := append(idp.DemoUsers(), idp.User{ID: "eleanor.hughes@school.example", Username: "mallory", Name: "Mallory Pupil"})
+	e := newEnv(t, envConfig{users: users, options: func(o *Options) { o.FacilitatorGroups = []string{"teachers"} }})
+	e.browser("eleanor").signIn()
+
+	b := e.browser("mallory")
+	b.signIn()
+	home := b.get("/")
+	if got := text(findByID(t, home.body, "profile-type")); got != talkio.UserTypeMember {
+		t.Errorf("profile type %q, want member", got)
+	}
+	app := b.get(b.get("/open").location())
+	if got := text(findByID(t, app.body, "user-id")); got != "eleanor.hughes@school.example" {
+		t.Errorf("Talkio app signed in %q", got)
+	}
+	if u, _ := e.sim.User(testOrg, "demo-eleanor"); u.UserName != "Eleanor Hughes" || u.UserType != talkio.UserTypeFacilitator {
+		t.Errorf("the teacher's record changed: %+v", u)
+	}
+	if u, ok := e.sim.User(testOrg, "eleanor.hughes@school.example"); !ok || u.UserName != "Mallory Pupil" || u.UserType != talkio.UserTypeMember {
+		t.Errorf("own account: %+v %v", u, ok)
 	}
 }
