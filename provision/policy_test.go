@@ -291,6 +291,14 @@ func TestOrganizationRoutingAndPreference(t *testing.T) {
 	if e.p.Client("acme-college") == nil || e.p.Client("elsewhere") != nil {
 		t.Error("Client: wrong organizations")
 	}
+	// Her token comes from the organization she signed in through.
+	e.sim.ResetCalls()
+	if _, err := e.p.Token(t.Context(), res.Organization, "maya"); err != nil {
+		t.Fatal(err)
+	}
+	if calls := e.sim.Calls(); len(calls) != 1 || !strings.Contains(calls[0].Path, "/organizations/acme-college/") {
+		t.Errorf("token call went to %v", calls)
+	}
 
 	if res := e.mustProvision(t, &Identity{UserID: "jonas", Name: "Jonas", Organization: "school"}); res.Organization != "acme-school" {
 		t.Errorf("jonas: %+v", res)

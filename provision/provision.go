@@ -2,6 +2,11 @@
 // admin CLI), into a Talkio user: the access policy (allowed groups, organization routing), create once,
 // settings defaults, profile sync, sliding expiry and the organization preference. It knows nothing of
 // HTTP servers, Echo or OpenID Connect; its input is a mapped Identity.
+//
+// Provision applies the policy and makes the Talkio user match the identity; Token fetches a login
+// token for a signed-in user; Open does both for a sign-in that goes on into the tutor, with the
+// fewest calls on the waiting path. Their errors are the refusals of errors.go or Partner API
+// errors, and Classify says which: the web layer's pages and the sign-in metrics both read it.
 package provision
 
 import (
