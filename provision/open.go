@@ -30,7 +30,6 @@ func (p *Provisioner) Open(ctx context.Context, id *Identity, via EntryPoint) (*
 	fctx := context.WithoutCancel(ctx)
 
 	// The profile check of concurrent sign-ins of one person is shared, like Provision.
-	type found struct{ u *talkio.User }
 	var (
 		wg       sync.WaitGroup
 		u        *talkio.User
@@ -42,18 +41,16 @@ func (p *Provisioner) Open(ctx context.Context, id *Identity, via EntryPoint) (*
 		v, err, _ := p.flight.Do(d.key("open-profile"), func() (any, error) {
 			u, err := p.lookup(fctx, c, id.UserID, d.create)
 			if err != nil || u == nil {
-				return found{u}, err
+				return u, err
 			}
 			if err := p.update(fctx, c, u, id, d.expires); err != nil {
 				return nil, err
 			}
 			p.setPreference(fctx, c, id.UserID)
-			return found{u}, nil
+			return u, nil
 		})
 		lookErr = err
-		if f, ok := v.(found); ok {
-			u = f.u
-		}
+		u, _ = v.(*talkio.User)
 	})
 	tok, tokenErr = c.UserToken(ctx, id.UserID)
 	wg.Wait()
