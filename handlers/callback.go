@@ -38,7 +38,7 @@ func (s *server) handleCallback(c echo.Context) (err error) {
 
 	prov, err := s.provisioner.Provision(ctx, identityOf(id), provision.SignIn)
 	if err != nil {
-		if isTalkio(err) {
+		if provision.Classify(err).Upstream() {
 			return withAction(err, "Try again", signInURL(returnTo))
 		}
 		return err

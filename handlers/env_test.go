@@ -64,6 +64,7 @@ type envConfig struct {
 	orgs         []talkiotest.Organization
 	options      func(*Options)
 	auth         func(*auth.Config)
+	simOptions   func(*talkiotest.Options)
 }
 
 // clock is a settable time shared by the gateway and the simulator.
@@ -182,9 +183,11 @@ func newEnv(t *testing.T, cfg envConfig) *env {
 	if orgs == nil {
 		orgs = []talkiotest.Organization{{Slug: testOrg, Partner: testProvider}}
 	}
-	e.sim = talkiotest.NewServer(talkiotest.Options{
-		Provider: testProvider, APIKey: e.apiKey, Organizations: orgs, Now: e.clock.Now,
-	})
+	simOpts := talkiotest.Options{Provider: testProvider, APIKey: e.apiKey, Organizations: orgs, Now: e.clock.Now}
+	if cfg.simOptions != nil {
+		cfg.simOptions(&simOpts)
+	}
+	e.sim = talkiotest.NewServer(simOpts)
 	t.Cleanup(e.sim.Close)
 
 	e.talkio, err = talkio.NewClient(e.sim.URL, testProvider, e.apiKey,

@@ -66,12 +66,8 @@ var errorKinds = []struct {
 	}},
 	{isA[*csrfError], fixed(errorPage{Status: http.StatusForbidden, Title: "Please try again",
 		Message: "This form has expired or was sent from another site. Go back to the home page and try again."})},
-	{is(provision.ErrAccountExpired), fixed(errorPage{Status: http.StatusForbidden, Title: "Your Talkio access has expired",
-		Message: "Your Talkio access has expired. Ask %s to restore it."})},
-	{is(provision.ErrNotAllowed), fixed(errorPage{Status: http.StatusForbidden, Title: "No access to the tutor",
-		Message: "Your account is not in a group that has access to the Talkio tutor. Ask %s for access."})},
-	{is(provision.ErrNoOrganization), fixed(errorPage{Status: http.StatusForbidden, Title: "No organization for your account",
-		Message: "Your account does not belong to an organization that uses the Talkio tutor. Ask %s to set it up."})},
+	{func(err error) bool { _, ok := provisionPages[provision.Classify(err)]; return ok },
+		func(err error) errorPage { return provisionPages[provision.Classify(err)] }},
 	{is(auth.ErrProviderUnavailable), fixed(errorPage{Status: http.StatusServiceUnavailable, Title: "Sign-in temporarily unavailable",
 		Message: "We cannot reach the sign-in service right now. Please try again in a minute.", RetryAfter: "30"})},
 	{is(auth.ErrNoLoginAttempt), fixed(errorPage{Status: http.StatusBadRequest, Title: "This sign-in has expired",
@@ -99,10 +95,6 @@ var errorKinds = []struct {
 		Message: "Your account has no user id that the Talkio tutor can use. Ask %s to check the sign-in configuration."})},
 	{is(auth.ErrInvalidClaim), fixed(errorPage{Status: http.StatusForbidden, Title: "Your account cannot be used",
 		Message: "Some of your account details from the sign-in service could not be read. Ask %s to check the sign-in configuration."})},
-	{talkioBusy, fixed(errorPage{Status: http.StatusServiceUnavailable, Title: "Talkio is temporarily unavailable",
-		Message: "The Talkio service is busy or briefly down. Please try again in a minute.", RetryAfter: "30"})},
-	{isTalkio, fixed(errorPage{Status: http.StatusBadGateway, Title: "Talkio did not answer",
-		Message: "We could not get an answer from the Talkio service. Please try again in a moment; if it keeps happening, tell %s."})},
 	{isA[*echo.HTTPError], func(err error) errorPage {
 		var he *echo.HTTPError
 		errors.As(err, &he)
@@ -119,6 +111,24 @@ var errorKinds = []struct {
 	}},
 }
 
+// provisionPages are the pages of provisioning's outcomes: provision.Classify
+// is the one classification of its refusals and of Partner API failures (the
+// sign-in metrics read it too).
+var provisionPages = map[provision.Outcome]errorPage{
+	provision.Expired: {Status: http.StatusForbidden, Title: "Your access has ended",
+		Message: "Your Talkio access has expired. Ask %s to restore it."},
+	provision.RefusedGroup: {Status: http.StatusForbidden, Title: "No access to the tutor",
+		Message: "Your account is not in a group that has access to the Talkio tutor. Ask %s for access."},
+	provision.RefusedOrganization: {Status: http.StatusForbidden, Title: "No organization for your account",
+		Message: "Your account does not belong to an organization that uses the Talkio tutor. Ask %s to set it up."},
+	provision.NotProvisioned: {Status: http.StatusForbidden, Title: "No access to the tutor",
+		Message: "Your account has not been given access to the Talkio tutor. Ask %s for access."},
+	provision.TalkioBusy: {Status: http.StatusServiceUnavailable, Title: "Talkio is temporarily unavailable",
+		Message: "The Talkio service is busy or briefly down. Please try again in a minute.", RetryAfter: "30"},
+	provision.TalkioFailed: {Status: http.StatusBadGateway, Title: "Talkio did not answer",
+		Message: "We could not get an answer from the Talkio service. Please try again in a moment; if it keeps happening, tell %s."},
+}
+
 var internalError = errorPage{Status: http.StatusInternalServerError, Title: "Something went wrong",
 	Message: "Something went wrong on our side. Please try again; if it keeps happening, tell %s and mention the request id below."}
 
@@ -129,21 +139,6 @@ func is(target error) func(error) bool { return func(err error) bool { return er
 func isA[T error](err error) bool {
 	var t T
 	return errors.As(err, &t)
-}
-
-// talkioBusy: the Partner API itself said 503 or 429 (after the client's
-// retries), so waiting helps.
-func talkioBusy(err error) bool {
-	var te *talkio.Error
-	return errors.As(err, &te) && (te.StatusCode == http.StatusServiceUnavailable || te.StatusCode == http.StatusTooManyRequests)
-}
-
-// isTalkio: any other Partner API failure: an unexpected answer, or no answer
-// at all (transport errors after retries wrap ErrUnavailable).
-func isTalkio(err error) bool {
-	var te *talkio.Error
-	var ve *talkio.ValidationError
-	return errors.As(err, &te) || errors.As(err, &ve) || errors.Is(err, talkio.ErrUnavailable)
 }
 
 // badLink is the page for a link the gateway refuses.

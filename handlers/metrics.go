@@ -28,6 +28,7 @@ const (
 	loginRefusedGroup        = "refused_group"        // ALLOWED_GROUPS
 	loginRefusedOrganization = "refused_organization" // TALKIO_ORGANIZATION_MAP
 	loginExpired             = "expired"              // Talkio or the expiry claim says the account has expired
+	loginNotProvisioned      = "not_provisioned"      // SCIM is the source of truth and has not pushed the person
 	loginProviderError       = "provider_error"       // the provider answered error=, e.g. access_denied
 	loginProviderUnavailable = "provider_unavailable" // the provider could not be reached
 	loginVerificationFailure = "verification_failure" // code exchange, ID token or state refused
@@ -38,7 +39,7 @@ const (
 )
 
 var loginOutcomes = []string{
-	loginSuccess, loginRefusedGroup, loginRefusedOrganization, loginExpired, loginProviderError,
+	loginSuccess, loginRefusedGroup, loginRefusedOrganization, loginExpired, loginNotProvisioned, loginProviderError,
 	loginProviderUnavailable, loginVerificationFailure, loginNoLoginAttempt, loginInvalidIdentity,
 	loginUpstreamError, loginOther,
 }
@@ -250,17 +251,24 @@ func (m *Metrics) login(err error) {
 	m.logins.WithLabelValues(loginOutcome(err)).Inc()
 }
 
+// provisionOutcomes are the login outcomes of provisioning's outcomes
+// (provision.Classify, which the error pages read too).
+var provisionOutcomes = map[provision.Outcome]string{
+	provision.Success:             loginSuccess,
+	provision.RefusedGroup:        loginRefusedGroup,
+	provision.RefusedOrganization: loginRefusedOrganization,
+	provision.NotProvisioned:      loginNotProvisioned,
+	provision.Expired:             loginExpired,
+	provision.TalkioBusy:          loginUpstreamError,
+	provision.TalkioFailed:        loginUpstreamError,
+}
+
 // loginOutcome classifies the error a callback returned (nil: success).
 func loginOutcome(err error) string {
+	if o, ok := provisionOutcomes[provision.Classify(err)]; ok {
+		return o
+	}
 	switch {
-	case err == nil:
-		return loginSuccess
-	case errors.Is(err, provision.ErrNotAllowed):
-		return loginRefusedGroup
-	case errors.Is(err, provision.ErrNoOrganization):
-		return loginRefusedOrganization
-	case errors.Is(err, provision.ErrAccountExpired):
-		return loginExpired
 	case isA[*auth.ProviderError](err):
 		return loginProviderError
 	case errors.Is(err, auth.ErrProviderUnavailable):
@@ -271,8 +279,6 @@ func loginOutcome(err error) string {
 		return loginVerificationFailure
 	case errors.Is(err, auth.ErrInvalidUserID), errors.Is(err, auth.ErrInvalidClaim), errors.Is(err, auth.ErrGroupOverage):
 		return loginInvalidIdentity
-	case isTalkio(err):
-		return loginUpstreamError
 	}
 	return loginOther
 }

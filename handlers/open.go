@@ -7,6 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"talkio-gateway/provision"
 	"talkio-gateway/talkio"
 )
 
@@ -77,15 +78,17 @@ func (s *server) tutorURL(c echo.Context, route string, l *tutorLink) (tutor, si
 	if sess == nil {
 		return "", signIn, nil
 	}
-	client := s.provisioner.Client(sess.Organization)
-	if client == nil {
+	if s.provisioner.Client(sess.Organization) == nil {
 		// A session from before the organization map changed.
 		return "", signIn, s.auth.ClearSession(c.Response(), c.Request())
 	}
-	tok, err := client.UserToken(c.Request().Context(), sess.UserID)
-	if errors.Is(err, talkio.ErrNotFound) {
-		// Deleted (or expired) in Talkio since this session began: signing
-		// in again provisions it anew or explains the expiry.
+	// Token explains a refusal: an account that expired in Talkio is
+	// provision.ErrAccountExpired (the 403 "access has ended" page), whatever
+	// status the API used for it.
+	tok, err := s.provisioner.Token(c.Request().Context(), sess.Organization, sess.UserID)
+	if errors.Is(err, provision.ErrNoUser) {
+		// Deleted in Talkio since this session began: signing in again
+		// provisions it anew.
 		s.log.Info("user no longer in Talkio; signing in again", "request_id", requestIDOf(c), "user_id", sess.UserID)
 		return "", signIn, s.auth.ClearSession(c.Response(), c.Request())
 	}

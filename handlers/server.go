@@ -197,6 +197,7 @@ func newServer(o Options) (*server, error) {
 		OrganizationMap:   o.OrganizationMap,
 		Logger:            o.Logger,
 		Now:               o.Now,
+		SignInCreates:     true, // until SCIM (SCIM_TOKEN) is wired: see provision.Options
 	})
 	if err != nil {
 		return nil, err

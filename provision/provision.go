@@ -2,6 +2,11 @@
 // admin CLI), into a Talkio user: the access policy (allowed groups, organization routing), create once,
 // settings defaults, profile sync, sliding expiry and the organization preference. It knows nothing of
 // HTTP servers, Echo or OpenID Connect; its input is a mapped Identity.
+//
+// Provision applies the policy and makes the Talkio user match the identity; Token fetches a login
+// token for a signed-in user; Open does both for a sign-in that goes on into the tutor, with the
+// fewest calls on the waiting path. Their errors are the refusals of errors.go or Partner API
+// errors, and Classify says which: the web layer's pages and the sign-in metrics both read it.
 package provision
 
 import (
@@ -9,7 +14,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -42,6 +49,15 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock (tests); default time.Now.
 	Now func() time.Time
+	// SendFields are the profile fields sent to Talkio besides the id (TALKIO_SEND_FIELDS); the zero
+	// value sends all. Without FieldName the userName is NeutralName(id). A field left out is never
+	// sent, at creation or in profile sync; what Talkio already holds stays (erase it with the CLI).
+	SendFields Fields
+	// SignInCreates lets a sign-in (EntryPoint SignIn) create a Talkio user. The wiring sets it true
+	// unless SCIM is the source of truth (SCIM_TOKEN set), where a person the directory has not pushed
+	// gets ErrNotProvisioned, so a deprovisioned person cannot come back by signing in. LTI, SCIM and
+	// CLI always create: see mayCreate.
+	SignInCreates bool
 }
 
 // Identity is a person as an entry point maps them.
@@ -77,8 +93,6 @@ type Provisioned struct {
 	Organization string
 	// UserType is the user's Talkio type (member or facilitator).
 	UserType string
-	// Created is true when this login created the Talkio user.
-	Created bool
 }
 
 // New checks the options and prepares a client per organization.
@@ -113,11 +127,125 @@ func (p *Provisioner) Client(slug string) *talkio.Client {
 	return p.clients[slug]
 }
 
+// clientFor is the client of an organization the configuration or an entry point decided (an LTI
+// registration's organization need not be in OrganizationMap).
+func (p *Provisioner) clientFor(slug string) *talkio.Client {
+	if c := p.clients[slug]; c != nil {
+		return c
+	}
+	return p.opts.Talkio.ForOrganization(slug)
+}
+
+// mayCreate is the rule for who creates Talkio users. A sign-in creates unless SCIM is the source of
+// truth. An LTI launch always creates: a learning platform's roster is not pushed over SCIM, and the
+// launch is signed by a platform the operator registered for an organization, which is the
+// operator's consent to its users; refusing them would leave LTI unusable beside SCIM. SCIM creates
+// by definition, and the CLI is the operator acting.
+func (p *Provisioner) mayCreate(via EntryPoint) bool {
+	return via != SignIn || p.opts.SignInCreates
+}
+
+// Token fetches a fresh login token for the user of organization org; it is used once, right away,
+// and never kept or logged. When Talkio refuses with 403, 404 or 410 it explains the refusal (see
+// explain): ErrAccountExpired, ErrNoUser (deleted since), or the API's error.
+func (p *Provisioner) Token(ctx context.Context, org, userID string) (*talkio.Token, error) {
+	if org == "" {
+		return nil, errors.New("provision: token: no organization")
+	}
+	c := p.clientFor(org)
+	tok, err := c.UserToken(ctx, userID)
+	if err != nil {
+		return nil, p.explain(ctx, c, userID, err)
+	}
+	return tok, nil
+}
+
+// explain turns a 403, 404 or 410 from a token or user call into what it means, by asking the
+// expired-users endpoint: ErrAccountExpired when Talkio holds the id as expired or suspended; else
+// ErrNoUser (wrapping err) for a 404 or 410; else err itself (a 403 for a user that is not expired
+// is the API refusing the gateway, a Partner API failure). Any other error is returned as is.
+func (p *Provisioner) explain(ctx context.Context, c *talkio.Client, userID string, err error) error {
+	status, ok := goneStatus(err)
+	if !ok {
+		return err
+	}
+	expired, xerr := p.expired(ctx, c, userID)
+	switch {
+	case xerr != nil:
+		p.opts.Logger.Warn("cannot tell whether the Talkio account expired", "user_id", userID, "error", xerr)
+		return err
+	case expired:
+		return fmt.Errorf("%w (Talkio answered %d)", ErrAccountExpired, status)
+	case status == http.StatusForbidden:
+		return err
+	}
+	return fmt.Errorf("%w: %w", ErrNoUser, err)
+}
+
+// expired reports whether Talkio holds the id as an expired or suspended user. The endpoint also
+// resolves emails, so a record with another id (a user whose email is this id) does not count.
+func (p *Provisioner) expired(ctx context.Context, c *talkio.Client, userID string) (bool, error) {
+	u, err := c.GetExpiredUser(ctx, userID)
+	switch {
+	case err == nil:
+		return p.sameID(u.ID, userID), nil
+	case errors.Is(err, talkio.ErrNotFound):
+		return false, nil
+	}
+	return false, fmt.Errorf("look up expired user: %w", err)
+}
+
+// sameID guards every lookup by id: GET /users/{id} and /expired-users/{id} also resolve emails, so a
+// person whose id claim is another user's email would otherwise act on that user's record and role.
+// A record with another id is "not found". The log names the id asked for, nothing of the record.
+func (p *Provisioner) sameID(got, want string) bool {
+	if got == want {
+		return true
+	}
+	p.opts.Logger.Warn("Talkio answered a lookup by id with another user's record (the id is that user's email); treating it as not found",
+		"user_id", want)
+	return false
+}
+
 // Provision applies the policy (allowed groups, organization routing) and
 // then creates or updates the user's Talkio account. Concurrent logins of the
 // same user in this process share one provisioning; across processes a
 // conflict on create means the user exists, which is success.
 func (p *Provisioner) Provision(ctx context.Context, id *Identity, via EntryPoint) (*Provisioned, error) {
+	d, err := p.decide(id, via)
+	if err != nil {
+		return nil, err
+	}
+	// The first caller's context may end (its browser gave up) while others
+	// wait on the same flight; the Talkio client's own timeout still bounds it.
+	fctx := context.WithoutCancel(ctx)
+	v, err, _ := p.flight.Do(d.key("provision"), func() (any, error) {
+		return p.provision(fctx, d.client, id, d.userType, d.expires, d.create)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(*Provisioned), nil
+}
+
+// decision is what the policy decides about an identity before any Partner API call.
+type decision struct {
+	client   *talkio.Client // of the person's organization
+	userType string         // for a creation
+	expires  *time.Time     // the sliding expiry; nil: none
+	create   bool           // the entry point may create
+	userID   string
+}
+
+// key names a flight of this person in this organization; entry points that differ in whether
+// they create do not share one.
+func (d *decision) key(op string) string {
+	return op + "\x00" + d.client.Organization() + "\x00" + d.userID + "\x00" + strconv.FormatBool(d.create)
+}
+
+// decide applies the access policy (allowed groups, organization routing, the expiry claim) and
+// works out the user type and expiry.
+func (p *Provisioner) decide(id *Identity, via EntryPoint) (*decision, error) {
 	if len(p.opts.AllowedGroups) > 0 && !memberOfAny(id.Groups, p.opts.AllowedGroups) {
 		return nil, ErrNotAllowed
 	}
@@ -137,26 +265,11 @@ func (p *Provisioner) Provision(ctx context.Context, id *Identity, via EntryPoin
 	case memberOfAny(id.Groups, p.opts.FacilitatorGroups):
 		userType = talkio.UserTypeFacilitator
 	}
-	now := p.opts.Now()
-	expires, err := p.accountExpiry(id, now)
+	expires, err := p.accountExpiry(id, p.opts.Now())
 	if err != nil {
 		return nil, err
 	}
-
-	// The first caller's context may end (its browser gave up) while others
-	// wait on the same flight; the Talkio client's own timeout still bounds it.
-	fctx := context.WithoutCancel(ctx)
-	v, err, _ := p.flight.Do(slug+"\x00"+id.UserID, func() (any, error) {
-		c := p.clients[slug]
-		if c == nil { // an organization an entry point decided (an LTI registration's)
-			c = p.opts.Talkio.ForOrganization(slug)
-		}
-		return p.provision(fctx, c, id, userType, expires)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return v.(*Provisioned), nil
+	return &decision{client: p.clientFor(slug), userType: userType, expires: expires, create: p.mayCreate(via), userID: id.UserID}, nil
 }
 
 // accountExpiry is now + AccountTTL, capped by the identity's own expiry
@@ -185,46 +298,90 @@ func (p *Provisioner) accountExpiry(id *Identity, now time.Time) (*time.Time, er
 	return exp, nil
 }
 
-func (p *Provisioner) provision(ctx context.Context, c *talkio.Client, id *Identity, userType string, expires *time.Time) (*Provisioned, error) {
+func (p *Provisioner) provision(ctx context.Context, c *talkio.Client, id *Identity, userType string, expires *time.Time, create bool) (*Provisioned, error) {
 	res := &Provisioned{Organization: c.Organization(), UserType: userType}
-	u, err := c.GetUser(ctx, id.UserID)
+	u, err := p.lookup(ctx, c, id.UserID, create)
 	switch {
-	case err == nil:
-		if u.UserType != "" && u.UserType != userType {
-			// The Partner API cannot change a user's type; say so for the operator.
-			p.opts.Logger.Warn("user type differs from the groups' type; Talkio keeps the existing one",
-				"user_id", id.UserID, "talkio_type", u.UserType, "groups_type", userType)
-			res.UserType = u.UserType
-		}
+	case err != nil:
+		return nil, err
+	case u != nil:
+		res.UserType = p.keepType(u, userType)
 		if err := p.update(ctx, c, u, id, expires); err != nil {
 			return nil, err
 		}
-	case errors.Is(err, talkio.ErrNotFound):
-		created, err := p.create(ctx, c, id, userType, expires)
-		if err != nil {
+	case !create:
+		return nil, ErrNotProvisioned
+	default:
+		if err := p.create(ctx, c, id, userType, expires); err != nil {
 			return nil, err
 		}
-		res.Created = created
-	default:
-		return nil, fmt.Errorf("look up user: %w", err)
 	}
 	p.setPreference(ctx, c, id.UserID)
 	return res, nil
 }
 
-// create creates the user. It reports whether this call created it. A
-// conflict means the id exists already (created meanwhile by another gateway
-// process: success; or held as expired/suspended: refused), or, when no user
-// has the id, that another user has the email: the user is then created
-// without it, since people may share an address (siblings, a family's).
-func (p *Provisioner) create(ctx context.Context, c *talkio.Client, id *Identity, userType string, expires *time.Time) (bool, error) {
+// lookup finds the active user with the id: nil without error when there is none. When the caller
+// may create, a 404 is taken as "none" at once (a create that conflicts then explains it, which
+// costs a call only in the rare case); otherwise a 403, 404 or 410 is explained.
+func (p *Provisioner) lookup(ctx context.Context, c *talkio.Client, userID string, create bool) (*talkio.User, error) {
+	u, err := c.GetUser(ctx, userID)
+	switch {
+	case err == nil:
+		if !p.sameID(u.ID, userID) {
+			return nil, nil
+		}
+		return u, nil
+	case create && errors.Is(err, talkio.ErrNotFound):
+		return nil, nil
+	}
+	err = p.explain(ctx, c, userID, err)
+	if errors.Is(err, ErrNoUser) {
+		return nil, nil
+	}
+	if errors.Is(err, ErrAccountExpired) {
+		return nil, err
+	}
+	return nil, fmt.Errorf("look up user: %w", err)
+}
+
+// keepType is the type the user has: the Partner API cannot change a user's type, so when the groups
+// now say otherwise Talkio's stays, and the operator is told.
+func (p *Provisioner) keepType(u *talkio.User, userType string) string {
+	if u.UserType == "" || u.UserType == userType {
+		return userType
+	}
+	p.opts.Logger.Warn("user type differs from the groups' type; Talkio keeps the existing one",
+		"user_id", u.ID, "talkio_type", u.UserType, "groups_type", userType)
+	return u.UserType
+}
+
+// create creates the user, then applies the settings defaults. A conflict
+// means the id exists already (created meanwhile by another gateway process:
+// success; or held as expired/suspended: refused), or, when no user has the
+// id, that another user has the email: the user is then created without it,
+// since people may share an address (siblings, a family's).
+func (p *Provisioner) create(ctx context.Context, c *talkio.Client, id *Identity, userType string, expires *time.Time) error {
+	created, err := p.createUser(ctx, c, id, userType, expires)
+	if err != nil || !created {
+		return err
+	}
+	p.applyDefaults(ctx, c, id)
+	return nil
+}
+
+// createUser is create without the settings; it reports whether this call created the user.
+func (p *Provisioner) createUser(ctx context.Context, c *talkio.Client, id *Identity, userType string, expires *time.Time) (bool, error) {
 	req := &talkio.CreateUserRequest{
 		ID:               id.UserID,
-		UserName:         UserName(id),
+		UserName:         p.userName(id),
 		UserType:         userType,
-		Email:            id.Email,
-		PhoneNumber:      id.Phone,
 		AccountExpiresAt: expires,
+	}
+	if p.opts.SendFields.Has(FieldEmail) {
+		req.Email = id.Email
+	}
+	if p.opts.SendFields.Has(FieldPhone) {
+		req.PhoneNumber = id.Phone
 	}
 	_, err := c.CreateUser(ctx, req)
 	if errors.Is(err, talkio.ErrConflict) {
@@ -242,7 +399,6 @@ func (p *Provisioner) create(ctx context.Context, c *talkio.Client, id *Identity
 	if err != nil {
 		return false, fmt.Errorf("create user: %w", err)
 	}
-	p.applyDefaults(ctx, c, id)
 	return true, nil
 }
 
@@ -250,17 +406,17 @@ func (p *Provisioner) create(ctx context.Context, c *talkio.Client, id *Identity
 // id exists (true: created meanwhile), ErrAccountExpired when Talkio holds it
 // as expired or suspended, and false when no user has the id.
 func (p *Provisioner) idTaken(ctx context.Context, c *talkio.Client, userID string) (bool, error) {
-	_, err := c.GetExpiredUser(ctx, userID)
+	expired, err := p.expired(ctx, c, userID)
 	switch {
-	case err == nil:
+	case err != nil:
+		return false, fmt.Errorf("after a conflict: %w", err)
+	case expired:
 		return false, ErrAccountExpired
-	case !errors.Is(err, talkio.ErrNotFound):
-		return false, fmt.Errorf("look up expired user after a conflict: %w", err)
 	}
-	_, err = c.GetUser(ctx, userID)
+	u, err := c.GetUser(ctx, userID)
 	switch {
 	case err == nil:
-		return true, nil
+		return p.sameID(u.ID, userID), nil
 	case errors.Is(err, talkio.ErrNotFound):
 		return false, nil
 	default:
@@ -305,8 +461,9 @@ func defaultSettings(defaults *talkio.Settings, locale string) *talkio.Settings 
 	return &s
 }
 
-// update sends only what changed: the profile fields the provider now has
-// (an empty claim never clears a value) and the sliding expiry.
+// update sends only what changed: the profile fields that are sent
+// (SendFields) as the provider now has them (an empty claim never clears a
+// value), and the sliding expiry.
 func (p *Provisioner) update(ctx context.Context, c *talkio.Client, u *talkio.User, id *Identity, expires *time.Time) error {
 	var req talkio.UpdateUserRequest
 	changed := false
@@ -316,9 +473,15 @@ func (p *Provisioner) update(ctx context.Context, c *talkio.Client, u *talkio.Us
 			changed = true
 		}
 	}
-	set(&req.UserName, u.UserName, UserName(id))
-	set(&req.Email, u.Email, id.Email)
-	set(&req.PhoneNumber, u.PhoneNumber, id.Phone)
+	// userName is always the one to send: the name, or the neutral one, which
+	// also replaces a name sent before the name was withheld.
+	set(&req.UserName, u.UserName, p.userName(id))
+	if p.opts.SendFields.Has(FieldEmail) {
+		set(&req.Email, u.Email, id.Email)
+	}
+	if p.opts.SendFields.Has(FieldPhone) {
+		set(&req.PhoneNumber, u.PhoneNumber, id.Phone)
+	}
 	if expires != nil && (u.AccountExpiresAt == nil || !u.AccountExpiresAt.Equal(*expires)) {
 		req.AccountExpiresAt = expires
 		changed = true
@@ -354,8 +517,23 @@ func (p *Provisioner) setPreference(ctx context.Context, c *talkio.Client, userI
 	}
 }
 
-// UserName is the Talkio userName: the name claim, else the email's local
-// part, else the user id (Talkio requires one).
+// userName is the userName sent to Talkio: UserName when the name is sent
+// (without the email's local part unless the email is sent too), else the
+// neutral NeutralName.
+func (p *Provisioner) userName(id *Identity) string {
+	f := p.opts.SendFields
+	switch {
+	case !f.Has(FieldName):
+		return NeutralName(id.UserID)
+	case !f.Has(FieldEmail) && strings.TrimSpace(id.Name) == "":
+		return id.UserID
+	}
+	return UserName(id)
+}
+
+// UserName is the person's display name as the gateway shows it: the name
+// claim, else the email's local part, else the user id. What Talkio receives
+// also depends on Options.SendFields.
 func UserName(id *Identity) string {
 	if n := strings.TrimSpace(id.Name); n != "" {
 		return n

@@ -2,6 +2,7 @@ package provision
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -14,24 +15,38 @@ import (
 	"talkio-gateway/talkio/talkiotest"
 )
 
-// provisionerEnv is a Provisioner against a simulator, without sign-in.
+// provisionerEnv is a Provisioner against a simulator, without sign-in. Both
+// share the simulator's clock, frozen at t0 (sim.Advance moves both).
 type provisionerEnv struct {
 	sim  *talkiotest.Server
 	p    *Provisioner
 	logs *syncBuffer
 }
 
+var t0 = time.Date(2026, 3, 4, 10, 0, 0, 0, time.UTC)
+
 func newProvisionerEnv(t *testing.T, modify func(*Options)) *provisionerEnv {
 	t.Helper()
-	sim := talkiotest.NewServer(talkiotest.Options{Provider: testProvider, APIKey: "k", Organizations: []talkiotest.Organization{{Slug: testOrg}}})
+	return newProvisionerEnvSim(t, nil, modify)
+}
+
+// newProvisionerEnvSim also adjusts the simulator's options.
+func newProvisionerEnvSim(t *testing.T, simOpts func(*talkiotest.Options), modify func(*Options)) *provisionerEnv {
+	t.Helper()
+	so := talkiotest.Options{Provider: testProvider, APIKey: "k", Organizations: []talkiotest.Organization{{Slug: testOrg}}}
+	if simOpts != nil {
+		simOpts(&so)
+	}
+	sim := talkiotest.NewServer(so)
 	t.Cleanup(sim.Close)
-	c, err := talkio.NewClient(sim.URL, testProvider, "k", talkio.WithOrganization(testOrg),
+	sim.SetNow(t0)
+	c, err := talkio.NewClient(sim.URL, testProvider, "k", talkio.WithOrganization(so.Organizations[0].Slug),
 		talkio.WithRetryPolicy(talkio.RetryPolicy{MaxAttempts: 2, BaseDelay: time.Millisecond}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	logs := &syncBuffer{}
-	o := Options{Talkio: c, Logger: slog.New(slog.NewTextHandler(logs, nil))}
+	o := Options{Talkio: c, Logger: slog.New(slog.NewTextHandler(logs, nil)), Now: sim.Now, SignInCreates: true}
 	if modify != nil {
 		modify(&o)
 	}
@@ -40,6 +55,49 @@ func newProvisionerEnv(t *testing.T, modify func(*Options)) *provisionerEnv {
 		t.Fatal(err)
 	}
 	return &provisionerEnv{sim: sim, p: p, logs: logs}
+}
+
+// mustProvision provisions id through SignIn and fails the test on an error.
+func (e *provisionerEnv) mustProvision(t *testing.T, id *Identity) *Provisioned {
+	t.Helper()
+	res, err := e.p.Provision(t.Context(), id, SignIn)
+	if err != nil {
+		t.Fatalf("provision %s: %v", id.UserID, err)
+	}
+	return res
+}
+
+// bodies are the JSON bodies the simulator received at an endpoint, decoded.
+func (e *provisionerEnv) bodies(t *testing.T, endpoint string) []map[string]any {
+	t.Helper()
+	var out []map[string]any
+	for _, c := range e.sim.Calls() {
+		if c.Endpoint != endpoint {
+			continue
+		}
+		var m map[string]any
+		if err := json.Unmarshal(c.Body, &m); err != nil {
+			t.Fatalf("%s body %q: %v", endpoint, c.Body, err)
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+// endpoints lists the endpoints of the recorded calls, in order.
+func (e *provisionerEnv) endpoints() []string {
+	var out []string
+	for _, c := range e.sim.Calls() {
+		out = append(out, c.Endpoint)
+	}
+	return out
+}
+
+func (e *provisionerEnv) addUser(t *testing.T, u talkiotest.User) {
+	t.Helper()
+	if err := e.sim.AddUser(testOrg, u); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func TestUserName(t *testing.T) {
@@ -80,9 +138,14 @@ func TestProvisionCreatedConcurrentlyElsewhere(t *testing.T) {
 	}
 	// Another process creates the user between our lookup and our create.
 	e.sim.Inject(talkiotest.EndpointGetUser, talkiotest.Fault{Status: http.StatusNotFound, FailFirst: 1})
-	res, err := e.p.Provision(t.Context(), &Identity{UserID: "u1", Name: "Ada"}, SignIn)
-	if err != nil || res.Created {
-		t.Fatalf("got %+v, %v; want success, not created", res, err)
+	if _, err := e.p.Provision(t.Context(), &Identity{UserID: "u1", Name: "Ada"}, SignIn); err != nil {
+		t.Fatal(err)
+	}
+	if n := e.sim.CallCount(talkiotest.EndpointCreateUser); n != 1 {
+		t.Errorf("creates: got %d, want the one that conflicted", n)
+	}
+	if u, _ := e.sim.User(testOrg, "u1"); u.UserName != "Ada" {
+		t.Errorf("user %+v", u)
 	}
 }
 
@@ -93,10 +156,7 @@ func TestProvisionSharedEmail(t *testing.T) {
 		t.Fatal(err)
 	}
 	id := &Identity{UserID: "child", Name: "Child", Email: "family@example.com"}
-	res, err := e.p.Provision(t.Context(), id, SignIn)
-	if err != nil || !res.Created {
-		t.Fatalf("got %+v, %v; want created", res, err)
-	}
+	e.mustProvision(t, id)
 	if u, ok := e.sim.User(testOrg, "child"); !ok || u.Email != "" {
 		t.Errorf("child: %+v", u)
 	}
@@ -165,9 +225,9 @@ func TestProvisionSettingsFailureIsLogged(t *testing.T) {
 		o.DefaultSettings = &talkio.Settings{HideIntroFlow: talkio.Ptr(true)}
 	})
 	e.sim.Inject(talkiotest.EndpointUpdateSettings, talkiotest.Fault{Status: http.StatusBadRequest})
-	res, err := e.p.Provision(t.Context(), &Identity{UserID: "u1", Name: "Ada"}, SignIn)
-	if err != nil || !res.Created {
-		t.Fatalf("got %+v, %v", res, err)
+	e.mustProvision(t, &Identity{UserID: "u1", Name: "Ada"})
+	if _, ok := e.sim.User(testOrg, "u1"); !ok {
+		t.Error("not created")
 	}
 	if !strings.Contains(e.logs.String(), "apply default settings") {
 		t.Error("settings failure not logged")

@@ -48,7 +48,9 @@
 //     now suspends the user at once (it moves to the expired-users endpoints). Create accepts a past
 //     accountExpiresAt too, creating a suspended user.
 //   - A user is active while accountExpiresAt is absent or after now. Active-only endpoints (get, update,
-//     token, settings, conversations, organization preference) answer 404 for a suspended user. Delete, the
+//     token, settings, conversations, organization preference) answer 404 for a suspended user, or the
+//     status Options.ExpiredStatus names for the endpoint (the documentation does not say; 403 and 410
+//     are plausible too). Delete, the
 //     daily and monthly stats, the weekly assessment and both legacy usage endpoints work for both.
 //   - Only GET /users/{id} and GET /expired-users/{id} accept an email instead of the partner id; an exact id
 //     match is tried first.

@@ -155,3 +155,48 @@ func TestGetExpiredUser(t *testing.T) {
 		})
 	}
 }
+
+// Options.ExpiredStatus chooses, per endpoint, what an active-only endpoint answers for an expired user;
+// unknown users and the endpoints not listed still answer 404.
+func TestExpiredStatusOption(t *testing.T) {
+	s := talkiotest.NewServer(talkiotest.Options{
+		Provider: testProvider, APIKey: testKey,
+		Organizations: []talkiotest.Organization{{Slug: orgA, Partner: testProvider}},
+		ExpiredStatus: map[string]int{
+			talkiotest.EndpointUserToken: http.StatusGone,
+			"GET /users/{user}":          http.StatusForbidden, // placeholder names do not matter
+		},
+	})
+	t.Cleanup(s.Close)
+	s.SetNow(t0)
+	mustAddUser(t, s, orgA, talkiotest.User{ID: "e1", Email: "e1@example.com", AccountExpiresAt: ptr(t0.Add(-time.Hour))})
+	tests := []struct {
+		method, rest string
+		want         int
+	}{
+		{"GET", "/users/e1/token", http.StatusGone},
+		{"GET", "/users/e1", http.StatusForbidden},
+		{"GET", "/users/e1%40example.com", http.StatusForbidden},
+		{"PUT", "/users/e1", http.StatusNotFound}, // not listed
+		{"GET", "/users/e1/settings", http.StatusNotFound},
+		{"GET", "/users/nobody/token", http.StatusNotFound},
+		{"GET", "/users/nobody", http.StatusNotFound},
+		{"GET", "/expired-users/e1", http.StatusOK},
+	}
+	for _, tt := range tests {
+		body := ""
+		if tt.method == "PUT" {
+			body = `{"userName":"V"}`
+		}
+		mustStatus(t, api(t, s, tt.method, orgA, tt.rest, body), tt.want)
+	}
+}
+
+func TestExpiredStatusOptionRefusesNon4xx(t *testing.T) {
+	defer func() {
+		if recover() == nil {
+			t.Error("accepted ExpiredStatus 200")
+		}
+	}()
+	talkiotest.NewHandler(talkiotest.Options{ExpiredStatus: map[string]int{talkiotest.EndpointUserToken: 200}})
+}

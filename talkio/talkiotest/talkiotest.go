@@ -48,6 +48,12 @@ type Options struct {
 	// Logf, when set, receives one line per request: method, endpoint or path, status. Never a query,
 	// a body or a header.
 	Logf func(format string, args ...any)
+	// ExpiredStatus is the status an active-only endpoint answers for a user that exists but has
+	// expired or been suspended, by endpoint template (e.g. EndpointUserToken: http.StatusGone). The
+	// documentation does not say which status that is; 403, 404 and 410 are all plausible and may
+	// differ between endpoints, so tests choose. An endpoint not listed answers 404, as for an unknown
+	// user. NewHandler panics on a status outside 400..499 (a test's mistake).
+	ExpiredStatus map[string]int
 }
 
 // Organization is one organization of the provider. Several organizations with the same Partner belong to
@@ -60,9 +66,10 @@ type Organization struct {
 
 // Handler is the simulator as a plain http.Handler. It is safe for concurrent use.
 type Handler struct {
-	opts     Options
-	provHash [32]byte
-	keyHash  [32]byte
+	opts          Options
+	expiredStatus map[string]int // canonical endpoint → status, from Options.ExpiredStatus
+	provHash      [32]byte
+	keyHash       [32]byte
 
 	mu       sync.Mutex // guards the state below
 	orgs     map[string]*orgState
@@ -139,6 +146,13 @@ func NewHandler(opts Options) *Handler {
 		h.orgs[o.Slug] = &orgState{Organization: o, byID: map[string]*userRec{}}
 	}
 	h.opts.Organizations = orgs
+	h.expiredStatus = map[string]int{}
+	for ep, status := range opts.ExpiredStatus {
+		if status < 400 || status > 499 {
+			panic(fmt.Sprintf("talkiotest: ExpiredStatus[%q] = %d, want a 4xx status", ep, status))
+		}
+		h.expiredStatus[faultKey(ep)] = status
+	}
 	return h
 }
 
@@ -184,11 +198,14 @@ func (h *Handler) Advance(d time.Duration) {
 
 // reqCtx is what an endpoint handler sees.
 type reqCtx struct {
-	r      *http.Request
-	org    *orgState
-	params map[string]string
-	body   []byte
-	now    time.Time
+	r        *http.Request
+	endpoint string // the matched template
+	org      *orgState
+	params   map[string]string
+	body     []byte
+	now      time.Time
+
+	expiredStatus map[string]int // Handler.expiredStatus
 }
 
 // reply is an endpoint's answer, computed under h.mu and written after it is released.
@@ -259,7 +276,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, m routeMatch, bo
 	if !ok {
 		rep = errorReply(http.StatusNotFound, "organization %q not found", m.org)
 	} else {
-		rep = m.route.handle(h, &reqCtx{r: r, org: org, params: m.params, body: body, now: now})
+		rep = m.route.handle(h, &reqCtx{r: r, endpoint: m.endpoint, org: org, params: m.params, body: body, now: now, expiredStatus: h.expiredStatus})
 	}
 	h.mu.Unlock()
 	writeReply(w, rep)

@@ -61,10 +61,17 @@ type expiredUsersPage struct {
 
 func userNotFound(id string) reply { return errorReply(http.StatusNotFound, "user %q not found", id) }
 
-// activeUser finds an active user by id (or email when byEmail), else the 404 reply.
+// activeUser finds an active user by id (or email when byEmail), else the 404 reply, or for an expired
+// user the status Options.ExpiredStatus chose for this endpoint.
 func (rc *reqCtx) activeUser(byEmail bool) (*userRec, *reply) {
 	id := rc.params["id"]
 	u := rc.org.lookup(id, byEmail)
+	if u != nil && !u.Active(rc.now) {
+		if status, ok := rc.expiredStatus[faultKey(rc.endpoint)]; ok && status != http.StatusNotFound {
+			rep := errorReply(status, "user %q is no longer active", id)
+			return nil, &rep
+		}
+	}
 	if u == nil || !u.Active(rc.now) {
 		rep := userNotFound(id)
 		return nil, &rep
