@@ -66,6 +66,12 @@ var errorKinds = []struct {
 	}},
 	{isA[*csrfError], fixed(errorPage{Status: http.StatusForbidden, Title: "Please try again",
 		Message: "This form has expired or was sent from another site. Go back to the home page and try again."})},
+	{isA[*tooManyOpens], func(err error) errorPage {
+		var t *tooManyOpens
+		errors.As(err, &t)
+		return errorPage{Status: http.StatusTooManyRequests, Title: "Slow down a little",
+			Message: "You opened the tutor many times in a short while. Wait a moment, then try again.", RetryAfter: t.retryAfterSeconds()}
+	}},
 	{is(provision.ErrAccountExpired), fixed(errorPage{Status: http.StatusForbidden, Title: "Your Talkio access has expired",
 		Message: "Your Talkio access has expired. Ask %s to restore it."})},
 	{is(provision.ErrNotAllowed), fixed(errorPage{Status: http.StatusForbidden, Title: "No access to the tutor",
