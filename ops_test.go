@@ -388,7 +388,7 @@ func TestMetricsThroughTheGateway(t *testing.T) {
 
 // TestLogsCarryNoSecretsUnderLoad runs the gateway (in process, production configuration, debug level),
 // signs three people in, sends a set of failing requests (bad input, a forged callback, a provider's
-// refusal, a forged cookie, a missing CSRF token, Partner API errors, a dropped connection) and 200
+// refusal, a forged cookie, a cross-site sign-out, Partner API errors, a dropped connection) and 200
 // concurrent /open, and then looks for every token, code, cookie, key and secret it saw in the captured
 // log.
 func TestLogsCarryNoSecretsUnderLoad(t *testing.T) {
@@ -432,8 +432,8 @@ func TestLogsCarryNoSecretsUnderLoad(t *testing.T) {
 	forged := newOpsBrowser(t)
 	want(forged.do(t, http.MethodGet, base+"/open", nil,
 		http.Header{"Cookie": {auth.SessionCookieName + "=" + strings.ToUpper(session)}}), http.StatusFound)
-	want(jonas.do(t, http.MethodPost, base+"/logout", strings.NewReader("csrf=nope"),
-		http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}), http.StatusForbidden)
+	want(jonas.do(t, http.MethodPost, base+"/logout", strings.NewReader("x=1"),
+		http.Header{"Content-Type": {"application/x-www-form-urlencoded"}, "Sec-Fetch-Site": {"cross-site"}}), http.StatusForbidden)
 	c.sim.Inject(talkiotest.EndpointUserToken, talkiotest.Fault{Status: http.StatusInternalServerError, FailFirst: 1})
 	want(jonas.get(t, base+"/open"), http.StatusBadGateway)
 	c.sim.Inject(talkiotest.EndpointUserToken, talkiotest.Fault{Status: http.StatusServiceUnavailable, FailFirst: 3})
@@ -635,7 +635,7 @@ func TestServerLimits(t *testing.T) {
 			{"declared too large", strings.NewReader(form(70 << 10)), []int{http.StatusRequestEntityTooLarge}},
 			// Chunked: the size shows only while reading, which is cut off.
 			{"chunked too large", io.MultiReader(strings.NewReader(form(70 << 10))), []int{http.StatusRequestEntityTooLarge}},
-			{"within the limit", strings.NewReader(form(60 << 10)), []int{http.StatusForbidden}}, // read, then refused for its CSRF token
+			{"within the limit", strings.NewReader(form(60 << 10)), []int{http.StatusSeeOther}}, // a sign-out
 		} {
 			r := b.do(t, http.MethodPost, gw.url+"/logout", tt.body, http.Header{"Content-Type": {"application/x-www-form-urlencoded"}})
 			ok := false
