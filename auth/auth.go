@@ -1,11 +1,15 @@
 // Package auth signs users in with an OpenID Connect provider and keeps them signed in with a cookie.
 //
 // The flow is a straight line. BeginLogin makes a random state, a nonce and a PKCE verifier, keeps them in
-// a short-lived encrypted cookie named after the state, and returns the provider's authorization URL.
+// a short-lived encrypted cookie (one of a few fixed slots), and returns the provider's authorization URL.
 // FinishLogin, at the redirect URL, consumes that cookie, exchanges the code with the verifier, verifies
 // the ID token (signature, issuer, audience, expiry — go-oidc) and its nonce, and maps the claims into an
 // Identity, asking the userinfo endpoint only for mapped claims the ID token lacks. The caller decides
-// who may enter and stores a Session with SaveSession; LoadSession reads it back on later requests.
+// who may enter and stores a Session with SaveSession; LoadSession reads it back on later requests, and
+// LogoutHint the ID token for the id_token_hint of EndSessionURL.
+//
+// On https (Config.CookieSecure) every cookie is named with the __Host- prefix, so a sibling subdomain
+// cannot plant one that the package reads.
 //
 // Provider discovery runs in the background: New never fails because the provider is down, and Ready
 // reports when sign-in can start.
