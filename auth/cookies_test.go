@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -223,5 +224,24 @@ func TestTruncateRunes(t *testing.T) {
 		if got != tt.want || !utf8.ValidString(got) {
 			t.Errorf("truncateRunes(%q, %d) = %q, want %q", tt.in, tt.n, got, tt.want)
 		}
+	}
+}
+
+// Login CSRF by tossing: the attacker starts a sign-in of their own, plants its attempt cookie in the
+// victim's browser from a sibling subdomain (unprefixed name, Domain=parent, Path=/auth/callback) and
+// sends the victim to the callback with the attacker's code and state. On https the planted cookie is
+// not read, so the victim is not signed in as the attacker.
+func TestAttemptCookieTossingIgnoredOnHTTPS(t *testing.T) {
+	e := newEnv(t, envOptions{configure: func(c *Config) { c.CookieSecure = true }})
+	rec := httptest.NewRecorder()
+	authURL, err := e.auth.BeginLogin(rec, httptest.NewRequest(http.MethodGet, "/login", nil), "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	attackers := onlyCookie(t, rec, HostPrefix+AttemptCookiePrefix+"0")
+	r := httptest.NewRequest(http.MethodGet, "/auth/callback?code=attackers-code&state="+url.QueryEscape(stateOf(t, authURL)), nil)
+	r.Header.Set("Cookie", AttemptCookiePrefix+"0="+attackers.Value)
+	if _, _, err := e.auth.FinishLogin(t.Context(), httptest.NewRecorder(), r); !errors.Is(err, ErrNoLoginAttempt) {
+		t.Fatalf("got %v, want ErrNoLoginAttempt: the planted attempt must not be read", err)
 	}
 }
