@@ -126,10 +126,9 @@ type server struct {
 	metricsElsewhere bool
 }
 
-// cookieOptions are the attributes of every cookie the handlers set
-// themselves (the CSRF cookie; auth sets its own the same way).
+// cookieOptions is the cookie policy the handlers act on; auth sets every
+// cookie itself.
 type cookieOptions struct {
-	secure   bool
 	sameSite http.SameSite
 }
 
@@ -243,7 +242,7 @@ func newServer(o Options) (*server, error) {
 		pages:       pages,
 		assets:      as,
 		csp:         newCSP(o.TalkioAppURL, o.FrameAncestors),
-		cookieOpts:  cookieOptions{secure: o.PublicURL.Scheme == "https", sameSite: o.CookieSameSite},
+		cookieOpts:  cookieOptions{sameSite: o.CookieSameSite},
 		hsts:        o.PublicURL.Scheme == "https",
 		trustProxy:  o.TrustProxy,
 		opens:       newOpenLimiter(o.OpenBurst, o.OpenRefill, openLimiterSize),
