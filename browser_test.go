@@ -150,7 +150,8 @@ func browserSignOut(t *testing.T, e *browserEnv) {
 		t.Fatalf("no %s cookie after signing in", auth.SessionCookieName)
 	}
 
-	// The form posts its CSRF token; the gateway ends its session and the provider's, and comes home.
+	// The form posts (same-origin by its Fetch metadata); the gateway ends its session and the provider's (with
+	// id_token_hint), and comes home.
 	b.step("signed-out", chromedp.Click(chromedp.ID("sign-out")), chromedp.WaitVisible(chromedp.ID("sign-in")))
 	b.wantLocation(e.url + "/")
 	if c := b.sessionCookie(); c != nil {

@@ -388,7 +388,7 @@ func TestMetricsThroughTheGateway(t *testing.T) {
 
 // TestLogsCarryNoSecretsUnderLoad runs the gateway (in process, production configuration, debug level),
 // signs three people in, sends a set of failing requests (bad input, a forged callback, a provider's
-// refusal, a forged cookie, a missing CSRF token, Partner API errors, a dropped connection) and 200
+// refusal, a forged cookie, a cross-site sign-out, Partner API errors, a dropped connection) and 200
 // concurrent /open, and then looks for every token, code, cookie, key and secret it saw in the captured
 // log.
 func TestLogsCarryNoSecretsUnderLoad(t *testing.T) {
@@ -432,8 +432,8 @@ func TestLogsCarryNoSecretsUnderLoad(t *testing.T) {
 	forged := newOpsBrowser(t)
 	want(forged.do(t, http.MethodGet, base+"/open", nil,
 		http.Header{"Cookie": {auth.SessionCookieName + "=" + strings.ToUpper(session)}}), http.StatusFound)
-	want(jonas.do(t, http.MethodPost, base+"/logout", strings.NewReader("csrf=nope"),
-		http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}), http.StatusForbidden)
+	want(jonas.do(t, http.MethodPost, base+"/logout", strings.NewReader("x=1"),
+		http.Header{"Content-Type": {"application/x-www-form-urlencoded"}, "Sec-Fetch-Site": {"cross-site"}}), http.StatusForbidden)
 	c.sim.Inject(talkiotest.EndpointUserToken, talkiotest.Fault{Status: http.StatusInternalServerError, FailFirst: 1})
 	want(jonas.get(t, base+"/open"), http.StatusBadGateway)
 	c.sim.Inject(talkiotest.EndpointUserToken, talkiotest.Fault{Status: http.StatusServiceUnavailable, FailFirst: 3})
@@ -443,7 +443,8 @@ func TestLogsCarryNoSecretsUnderLoad(t *testing.T) {
 	c.sim.Inject(talkiotest.EndpointUserToken, talkiotest.Fault{})
 	want(jonas.get(t, base+"/healthz"), http.StatusOK) // logged at debug
 
-	// The load: 200 concurrent opens, each with a fresh token in its Location.
+	// The load: 200 concurrent opens, each with a fresh token in its Location, or the per-user open
+	// limit's 429 (3 users × a burst of 10).
 	const n = 200
 	tokens := make([]string, n)
 	var wg sync.WaitGroup
@@ -458,6 +459,9 @@ func TestLogsCarryNoSecretsUnderLoad(t *testing.T) {
 			}
 			io.Copy(io.Discard, res.Body)
 			res.Body.Close()
+			if res.StatusCode == http.StatusTooManyRequests && res.Header.Get("Retry-After") != "" {
+				return
+			}
 			loc, err := url.Parse(res.Header.Get("Location"))
 			if res.StatusCode != http.StatusFound || err != nil || loc.Query().Get("token") == "" {
 				t.Errorf("open %d: %d %q", i, res.StatusCode, res.Header.Get("Location"))
@@ -467,7 +471,16 @@ func TestLogsCarryNoSecretsUnderLoad(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	secrets = append(secrets, tokens...)
+	minted := 0
+	for _, tok := range tokens {
+		if tok != "" {
+			secrets = append(secrets, tok)
+			minted++
+		}
+	}
+	if minted < len(browsers) {
+		t.Errorf("%d opens minted a token, want at least one per user", minted)
+	}
 
 	// Every request has its one line, with the fields an operator needs, at the expected level.
 	lines := requestLines(t, logs.Bytes())
@@ -491,8 +504,8 @@ func TestLogsCarryNoSecretsUnderLoad(t *testing.T) {
 			t.Errorf("healthz line at %s, want DEBUG", l.str("level"))
 		}
 	}
-	if opens < n {
-		t.Errorf("%d /open lines with status 302 and one upstream call, want at least %d", opens, n)
+	if opens < minted {
+		t.Errorf("%d /open lines with status 302 and one upstream call, want at least %d", opens, minted)
 	}
 	data := logs.Bytes()
 	for _, level := range []string{"DEBUG", "ERROR"} {
@@ -508,7 +521,7 @@ func TestLogsCarryNoSecretsUnderLoad(t *testing.T) {
 			t.Errorf("the log holds a secret (%d bytes, starting %.4s…)", len(s), s)
 		}
 	}
-	t.Logf("%d request lines; looked for %d secrets (%d tokens) in %d bytes of log", len(lines), len(secrets), n, len(data))
+	t.Logf("%d request lines; looked for %d secrets (%d tokens) in %d bytes of log", len(lines), len(secrets), minted, len(data))
 }
 
 func mustURL(t *testing.T, s string) *url.URL {
@@ -634,8 +647,9 @@ func TestServerLimits(t *testing.T) {
 		}{
 			{"declared too large", strings.NewReader(form(70 << 10)), []int{http.StatusRequestEntityTooLarge}},
 			// Chunked: the size shows only while reading, which is cut off.
-			{"chunked too large", io.MultiReader(strings.NewReader(form(70 << 10))), []int{http.StatusRequestEntityTooLarge}},
-			{"within the limit", strings.NewReader(form(60 << 10)), []int{http.StatusForbidden}}, // read, then refused for its CSRF token
+			// Nothing reads a sign-out's body (no CSRF form field any more), so it is never read past the limit.
+			{"chunked too large", io.MultiReader(strings.NewReader(form(70 << 10))), []int{http.StatusRequestEntityTooLarge, http.StatusSeeOther}},
+			{"within the limit", strings.NewReader(form(60 << 10)), []int{http.StatusSeeOther}}, // a sign-out
 		} {
 			r := b.do(t, http.MethodPost, gw.url+"/logout", tt.body, http.Header{"Content-Type": {"application/x-www-form-urlencoded"}})
 			ok := false

@@ -42,7 +42,7 @@ func TestBeginLoginAuthorizationURL(t *testing.T) {
 	if q.Get("state") == q.Get("nonce") {
 		t.Error("state and nonce must differ")
 	}
-	c := onlyCookie(t, rec, AttemptCookiePrefix+q.Get("state")[:16])
+	c := onlyCookie(t, rec, AttemptCookiePrefix+"0")
 	for _, secret := range []string{q.Get("state"), q.Get("nonce"), "/open"} {
 		if strings.Contains(c.Value, secret) {
 			t.Errorf("attempt cookie shows %q in clear", secret)
@@ -67,25 +67,27 @@ func TestAttemptCookieAttributes(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			e := newEnv(t, envOptions{configure: func(c *Config) { c.SameSite, c.CookieSecure = tt.sameSite, tt.secure }})
 			rec := httptest.NewRecorder()
-			authURL, err := e.auth.BeginLogin(rec, httptest.NewRequest(http.MethodGet, "/login", nil), "/")
-			if err != nil {
+			if _, err := e.auth.BeginLogin(rec, httptest.NewRequest(http.MethodGet, "/login", nil), "/"); err != nil {
 				t.Fatal(err)
 			}
-			for _, c := range []struct {
-				name, path string
-			}{{AttemptCookiePrefix + stateOf(t, authURL)[:16], "/auth/callback"}, {AttemptIndexCookieName, "/"}} {
-				got := onlyCookie(t, rec, c.name)
-				if got.Path != c.path || !got.HttpOnly || got.Secure != tt.secure || got.SameSite != tt.wantSameSite ||
-					got.Partitioned != tt.partitioned || got.MaxAge != 600 {
-					t.Errorf("got %s, want Path=%s HttpOnly Secure=%t SameSite=%v Partitioned=%t Max-Age=600",
-						got, c.path, tt.secure, tt.wantSameSite, tt.partitioned)
-				}
+			name := AttemptCookiePrefix + "0"
+			if tt.secure {
+				name = HostPrefix + name
+			}
+			if n := len(rec.Result().Cookies()); n != 1 {
+				t.Errorf("got %d cookies, want the attempt's only", n)
+			}
+			got := onlyCookie(t, rec, name)
+			if got.Path != "/" || got.Domain != "" || !got.HttpOnly || got.Secure != tt.secure || got.SameSite != tt.wantSameSite ||
+				got.Partitioned != tt.partitioned || got.MaxAge != 600 {
+				t.Errorf("got %s, want Path=/ HttpOnly Secure=%t SameSite=%v Partitioned=%t Max-Age=600",
+					got, tt.secure, tt.wantSameSite, tt.partitioned)
 			}
 		})
 	}
 }
 
-// Abandoned attempts are capped: the oldest is expired when a new one would exceed the cap.
+// Abandoned attempts are capped: a new one overwrites the oldest when every slot is taken.
 func TestAttemptCap(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	tb := e.newTab(e.newJar(), "alice")
@@ -94,33 +96,19 @@ func TestAttemptCap(t *testing.T) {
 		urls = append(urls, tb.start("/"))
 	}
 
-	atCallback := map[string]bool{}
-	for _, c := range tb.cookies("/auth/callback") {
-		if strings.HasPrefix(c.Name, AttemptCookiePrefix) {
-			atCallback[c.Name] = true
+	if n := countAttemptCookies(tb.cookies("/auth/callback")); n != MaxLoginAttempts {
+		t.Errorf("got %d attempt cookies, want %d", n, MaxLoginAttempts)
+	}
+	// The oldest two were overwritten; the newest three still finish.
+	for i, u := range urls[:2] {
+		if res := tb.follow(u); res.Kind != "ErrNoLoginAttempt" {
+			t.Errorf("evicted attempt %d: got %s (%s), want ErrNoLoginAttempt", i+1, res.Kind, res.Err)
 		}
 	}
-	if len(atCallback) != MaxLoginAttempts {
-		t.Errorf("got %d attempt cookies, want %d", len(atCallback), MaxLoginAttempts)
-	}
-	for i, u := range urls {
-		want := i >= len(urls)-MaxLoginAttempts
-		if got := atCallback[AttemptCookiePrefix+stateOf(t, u)[:16]]; got != want {
-			t.Errorf("attempt %d kept: got %t, want %t", i+1, got, want)
+	for i, u := range urls[2:] {
+		if res := tb.follow(u); res.Status != http.StatusOK {
+			t.Errorf("attempt %d: got %s (%s), want success", i+3, res.Kind, res.Err)
 		}
-	}
-	// Only the callback gets the attempt cookies; other routes see the small index.
-	for _, c := range tb.cookies("/open") {
-		if strings.HasPrefix(c.Name, AttemptCookiePrefix) {
-			t.Errorf("attempt cookie %s is sent to /open", c.Name)
-		}
-	}
-
-	if res := tb.follow(urls[0]); res.Kind != "ErrNoLoginAttempt" {
-		t.Errorf("evicted attempt: got %s (%s), want ErrNoLoginAttempt", res.Kind, res.Err)
-	}
-	if res := tb.follow(urls[len(urls)-1]); res.Status != http.StatusOK {
-		t.Errorf("newest attempt: got %s (%s), want success", res.Kind, res.Err)
 	}
 }
 
@@ -131,20 +119,21 @@ func TestAttemptRefused(t *testing.T) {
 	t.Run("tampered attempt cookie", func(t *testing.T) {
 		tb := e.newTab(e.newJar(), "alice")
 		authURL := tb.start("/")
-		name := AttemptCookiePrefix + stateOf(t, authURL)[:16]
+		name := AttemptCookiePrefix + "0"
 		cbURL, _ := url.Parse(e.rp.URL + "/auth/callback")
 		for _, c := range tb.jar.Cookies(cbURL) {
 			if c.Name == name {
 				b := []byte(c.Value)
 				b[len(b)/2] ^= 1
-				tb.jar.SetCookies(cbURL, []*http.Cookie{{Name: name, Value: string(b), Path: "/auth/callback"}})
+				tb.jar.SetCookies(cbURL, []*http.Cookie{{Name: name, Value: string(b), Path: "/"}})
 			}
 		}
 		if res := tb.follow(authURL); res.Kind != "ErrInvalidState" || !strings.Contains(res.Err, "read attempt cookie") {
 			t.Errorf("got %s (%s), want ErrInvalidState", res.Kind, res.Err)
 		}
 	})
-	t.Run("state differs after the cookie's prefix", func(t *testing.T) {
+	// Another state than the attempt's finds no attempt, and leaves the attempt for its own callback.
+	t.Run("state differs", func(t *testing.T) {
 		tb := e.newTab(e.newJar(), "alice")
 		authURL := tb.start("/")
 		state := stateOf(t, authURL)
@@ -153,8 +142,11 @@ func TestAttemptRefused(t *testing.T) {
 		q := u.Query()
 		q.Set("state", forged)
 		u.RawQuery = q.Encode()
-		if res := tb.follow(u.String()); res.Kind != "ErrInvalidState" || !strings.Contains(res.Err, "does not match") {
-			t.Errorf("got %s (%s), want ErrInvalidState", res.Kind, res.Err)
+		if res := tb.follow(u.String()); res.Kind != "ErrNoLoginAttempt" {
+			t.Errorf("got %s (%s), want ErrNoLoginAttempt", res.Kind, res.Err)
+		}
+		if res := tb.follow(authURL); res.Status != http.StatusOK {
+			t.Errorf("the attempt's own callback: got %s (%s), want success", res.Kind, res.Err)
 		}
 	})
 	t.Run("expired attempt", func(t *testing.T) {
@@ -209,11 +201,11 @@ func TestBeginLoginReturnToTooLong(t *testing.T) {
 	}
 	// The longest accepted one fits the browsers' 4 KB cookie limit.
 	rec := httptest.NewRecorder()
-	authURL, err := e.auth.BeginLogin(rec, r, "/"+strings.Repeat("%2F", (MaxReturnToLength-1)/3))
+	_, err := e.auth.BeginLogin(rec, r, "/"+strings.Repeat("%2F", (MaxReturnToLength-1)/3))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c := onlyCookie(t, rec, AttemptCookiePrefix+stateOf(t, authURL)[:16]); len(c.Name)+len(c.Value) > 4000 {
+	if c := onlyCookie(t, rec, AttemptCookiePrefix+"0"); len(c.Name)+len(c.Value) > 4000 {
 		t.Errorf("attempt cookie is %d bytes", len(c.Name)+len(c.Value))
 	}
 }

@@ -1,11 +1,15 @@
 // Package auth signs users in with an OpenID Connect provider and keeps them signed in with a cookie.
 //
 // The flow is a straight line. BeginLogin makes a random state, a nonce and a PKCE verifier, keeps them in
-// a short-lived encrypted cookie named after the state, and returns the provider's authorization URL.
+// a short-lived encrypted cookie (one of a few fixed slots), and returns the provider's authorization URL.
 // FinishLogin, at the redirect URL, consumes that cookie, exchanges the code with the verifier, verifies
 // the ID token (signature, issuer, audience, expiry — go-oidc) and its nonce, and maps the claims into an
 // Identity, asking the userinfo endpoint only for mapped claims the ID token lacks. The caller decides
-// who may enter and stores a Session with SaveSession; LoadSession reads it back on later requests.
+// who may enter and stores a Session with SaveSession; LoadSession reads it back on later requests, and
+// LogoutHint the ID token for the id_token_hint of EndSessionURL.
+//
+// On https (Config.CookieSecure) every cookie is named with the __Host- prefix, so a sibling subdomain
+// cannot plant one that the package reads.
 //
 // Provider discovery runs in the background: New never fails because the provider is down, and Ready
 // reports when sign-in can start.
@@ -23,6 +27,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -45,7 +50,7 @@ type Config struct {
 	IssuerURL    string
 	ClientID     string
 	ClientSecret string   // empty for a public client (PKCE only)
-	RedirectURL  string   // absolute; its path is where FinishLogin is served, and the attempt cookies' Path
+	RedirectURL  string   // absolute; its path is where FinishLogin is served
 	Scopes       []string // must contain "openid"; nil means openid, profile, email
 
 	Claims ClaimNames
@@ -54,7 +59,10 @@ type Config struct {
 	// are tried when reading, so a new key is put first and the old one removed a session lifetime later.
 	SessionKeys [][]byte
 
-	CookieSecure bool          // the Secure attribute on every cookie (the gateway is served over https)
+	// CookieSecure (the gateway is served over https) sets Secure on every cookie and names each with
+	// the __Host- prefix, which browsers accept only with Secure, Path=/ and no Domain: a sibling
+	// subdomain cannot plant (toss) a cookie the gateway reads.
+	CookieSecure bool
 	SameSite     http.SameSite // Lax (default), Strict or None; None also sets Partitioned and needs CookieSecure
 
 	SessionMaxAge time.Duration // upper bound of a session's lifetime; default 12h
@@ -114,9 +122,12 @@ type Authenticator struct {
 	log *slog.Logger
 	now func() time.Time
 
-	attemptPath     string
 	attemptSameSite http.SameSite
+	sessionName     string   // SessionCookieName, prefixed on https
+	hintName        string   // LogoutHintCookieName, prefixed on https
+	attemptNames    []string // one per slot, prefixed on https
 	attemptCodecs   []securecookie.Codec
+	hintCodecs      []securecookie.Codec
 	store           *sessions.CookieStore
 
 	provider atomic.Pointer[discovered] // nil until discovery succeeds
@@ -142,28 +153,28 @@ func New(ctx context.Context, cfg Config) (*Authenticator, error) {
 	if err := normalize(&cfg); err != nil {
 		return nil, err
 	}
-	redirect, _ := url.Parse(cfg.RedirectURL) // checked by normalize
 	a := &Authenticator{
 		cfg:             cfg,
 		log:             cfg.Logger,
 		now:             cfg.Now,
-		attemptPath:     redirect.EscapedPath(),
 		attemptSameSite: http.SameSiteLaxMode,
 		ready:           make(chan struct{}),
 		done:            make(chan struct{}),
 	}
-	if a.attemptPath == "" {
-		a.attemptPath = "/"
+	a.sessionName, a.hintName = a.cookieName(SessionCookieName), a.cookieName(LogoutHintCookieName)
+	for slot := range MaxLoginAttempts {
+		a.attemptNames = append(a.attemptNames, a.cookieName(AttemptCookiePrefix+strconv.Itoa(slot)))
 	}
 	// The provider's redirect back to us is a top-level cross-site GET, which carries Lax cookies but not
 	// Strict ones; a gateway framed by the portal (None) needs None for the attempt cookies too.
 	if cfg.SameSite == http.SameSiteNoneMode {
 		a.attemptSameSite = http.SameSiteNoneMode
 	}
-	var err error
-	if a.store, a.attemptCodecs, err = newCodecs(cfg); err != nil {
+	cs, err := newCodecs(cfg)
+	if err != nil {
 		return nil, err
 	}
+	a.store, a.attemptCodecs, a.hintCodecs = cs.store, cs.attempt, cs.hint
 
 	ctx, a.stop = context.WithCancel(ctx)
 	go a.discover(ctx)
@@ -322,10 +333,12 @@ func (a *Authenticator) discoverOnce(ctx context.Context) (*discovered, error) {
 	}, nil
 }
 
-// EndSessionURL returns the provider's end_session_endpoint with client_id and post_logout_redirect_uri
-// (OpenID Connect RP-Initiated Logout 1.0), or false when the provider lists none or is not discovered
-// yet. client_id identifies the client instead of id_token_hint, so the session holds no provider token.
-func (a *Authenticator) EndSessionURL(postLogoutRedirectURI string) (string, bool) {
+// EndSessionURL returns the provider's end_session_endpoint for RP-Initiated Logout 1.0, or false when
+// the provider lists none or is not discovered yet. With idTokenHint (LogoutHint) it sends id_token_hint,
+// client_id and post_logout_redirect_uri. Without one it sends only client_id: several providers (Ory
+// Hydra, among others) refuse a post_logout_redirect_uri that comes without the hint, so the browser
+// rather ends on the provider's own signed-out page than on its error page.
+func (a *Authenticator) EndSessionURL(postLogoutRedirectURI, idTokenHint string) (string, bool) {
 	d := a.provider.Load()
 	if d == nil || d.endSession == "" {
 		return "", false
@@ -336,9 +349,26 @@ func (a *Authenticator) EndSessionURL(postLogoutRedirectURI string) (string, boo
 	}
 	q := u.Query()
 	q.Set("client_id", a.cfg.ClientID)
-	if postLogoutRedirectURI != "" {
-		q.Set("post_logout_redirect_uri", postLogoutRedirectURI)
+	if idTokenHint != "" {
+		q.Set("id_token_hint", idTokenHint)
+		if postLogoutRedirectURI != "" {
+			q.Set("post_logout_redirect_uri", postLogoutRedirectURI)
+		}
 	}
 	u.RawQuery = q.Encode()
 	return u.String(), true
 }
+
+// HostPrefix starts the name of every cookie when CookieSecure is set (RFC 6265bis §4.1.3.2).
+const HostPrefix = "__Host-"
+
+// cookieName is the name a cookie is set and read under: with the __Host- prefix on https.
+func (a *Authenticator) cookieName(base string) string {
+	if a.cfg.CookieSecure {
+		return HostPrefix + base
+	}
+	return base
+}
+
+// SessionCookie is the session cookie's name as set: SessionCookieName, with the __Host- prefix on https.
+func (a *Authenticator) SessionCookie() string { return a.sessionName }

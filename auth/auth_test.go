@@ -166,7 +166,7 @@ func TestDiscoveryDocument(t *testing.T) {
 	if !strings.Contains(logs.String(), "does not list PKCE S256") {
 		t.Errorf("want a warning about PKCE; logs:\n%s", logs.String())
 	}
-	if u, ok := a.EndSessionURL("https://gw.example/"); ok || u != "" {
+	if u, ok := a.EndSessionURL("https://gw.example/", "hint"); ok || u != "" {
 		t.Errorf("got %q, %t; want no end-session URL", u, ok)
 	}
 }

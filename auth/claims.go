@@ -17,9 +17,35 @@ import (
 	"golang.org/x/oauth2"
 )
 
-// MaxUserIDLength is the longest user id accepted, in bytes. The Partner API documents no maximum for a
-// user's id; 255 is the common database column size and keeps the URLs that carry it short.
-const MaxUserIDLength = 255
+// Bounds of the mapped claims, decided before anything is provisioned so that a sign-in never fails
+// half-way (a Talkio user created, then no session because the cookie would not hold the profile). The
+// Partner API documents no maximum; these are the common column sizes and the standards' own limits, and
+// together (JSON without HTML escaping, encrypted, twice base64) they keep the session cookie under the
+// browsers' 4 KB whatever the values (TestSessionOfLongestClaimsFits).
+const (
+	// MaxUserIDLength is the longest user id accepted, in bytes; 255 is the common database column size
+	// and keeps the URLs that carry it short. Longer: ErrInvalidUserID.
+	MaxUserIDLength = 255
+	// MaxNameRunes is the longest display name kept, in characters: a longer one is cut on a character
+	// boundary (a name is only shown, and a cut name still says who it is).
+	MaxNameRunes = 128
+	// MaxEmailLength is the longest email accepted, in bytes (RFC 5321's path limit). Longer:
+	// ErrInvalidClaim, since a cut address would be another person's.
+	MaxEmailLength = 254
+	// MaxPhoneLength is the longest phone number accepted, in bytes (E.164 has at most 15 digits; room
+	// is left for formatting). Longer: ErrInvalidClaim, like an email.
+	MaxPhoneLength = 32
+	// MaxLocaleLength is the longest locale kept, in bytes (RFC 5646 §4.4.1's 35 characters); a longer
+	// one is dropped: it is a preference, not worth refusing a person for.
+	MaxLocaleLength = 35
+	// MaxOrganizationLength is the longest organization claim accepted, in bytes. Longer:
+	// ErrInvalidClaim (it routes the user; a cut value could route elsewhere).
+	MaxOrganizationLength = 255
+	// MaxGroups and MaxGroupLength bound the groups claim: more groups, or a longer one, is
+	// ErrInvalidClaim, since leaving some out could change what the access policy decides.
+	MaxGroups      = 1000
+	MaxGroupLength = 1024
+)
 
 // claimSet is a JSON object of claims, values left raw until a mapping reads them.
 type claimSet map[string]json.RawMessage
@@ -131,7 +157,60 @@ func mapClaims(c claimSet, n ClaimNames, subject string) (*Identity, error) {
 	if id.AccountExpiresAt, err = claimTime(c, n.AccountExpiresAt); err != nil {
 		return nil, fail(ErrInvalidClaim, "map claims", err)
 	}
+	if err := bound(id, n); err != nil {
+		return nil, fail(ErrInvalidClaim, "map claims", err)
+	}
 	return id, nil
+}
+
+// bound applies the claim bounds above: it cuts the name, drops an over-long locale, and refuses what
+// cannot be shortened without changing whom or what it names.
+func bound(id *Identity, n ClaimNames) error {
+	id.Name = truncateRunes(strings.Map(dropControl, id.Name), MaxNameRunes)
+	if len(id.Locale) > MaxLocaleLength {
+		id.Locale = ""
+	}
+	for _, f := range []struct {
+		claim, value string
+		max          int
+	}{{n.Email, id.Email, MaxEmailLength}, {n.Phone, id.Phone, MaxPhoneLength}, {n.Organization, id.Organization, MaxOrganizationLength}} {
+		if len(f.value) > f.max {
+			return fmt.Errorf("claim %q is %d bytes; at most %d are accepted", f.claim, len(f.value), f.max)
+		}
+		if !printable(f.value) {
+			return fmt.Errorf("claim %q holds control characters or invalid UTF-8", f.claim)
+		}
+	}
+	if len(id.Groups) > MaxGroups {
+		return fmt.Errorf("claim %q lists %d groups; at most %d are accepted", n.Groups, len(id.Groups), MaxGroups)
+	}
+	for _, g := range id.Groups {
+		if len(g) > MaxGroupLength {
+			return fmt.Errorf("claim %q holds a group of %d bytes; at most %d are accepted", n.Groups, len(g), MaxGroupLength)
+		}
+	}
+	return nil
+}
+
+// dropControl removes control characters (and, through strings.Map, invalid UTF-8 becomes U+FFFD).
+func dropControl(r rune) rune {
+	if unicode.IsControl(r) {
+		return -1
+	}
+	return r
+}
+
+// truncateRunes cuts s to at most n characters, on a character boundary.
+func truncateRunes(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	i := 0
+	for range n {
+		_, size := utf8.DecodeRuneInString(s[i:])
+		i += size
+	}
+	return s[:i]
 }
 
 func printable(s string) bool {

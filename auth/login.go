@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"net/url"
 	"time"
@@ -16,25 +17,25 @@ import (
 	"golang.org/x/oauth2"
 )
 
-// Login attempt cookies. Each attempt has its own cookie, named after the first characters of its state,
-// so two tabs signing in at once do not overwrite each other. Their Path is the redirect URL's path, so
-// only the callback receives them. A small index cookie (Path=/, so that BeginLogin sees it wherever it
-// is served) lists the outstanding attempts; when MaxLoginAttempts are outstanding, BeginLogin expires
-// the oldest, so abandoned attempts cannot grow the callback's Cookie header into a 431. The index is
-// advisory: a lost update only delays a cleanup, and every attempt cookie expires after 10 minutes anyway.
+// Login attempt cookies. An attempt lives in one of MaxLoginAttempts fixed slots, cookies named
+// AttemptCookiePrefix followed by the slot's digit, so the number of attempt cookies is bounded by
+// construction, however many sign-ins a browser starts at once: BeginLogin takes the first slot the
+// request does not carry, else overwrites the oldest attempt. Two tabs signing in one after the other get
+// two slots; a hundred parallel requests with the same cookies all pick the same slot, and the last one
+// written wins (the others' callbacks find no attempt and offer a fresh sign-in). Path=/ so that the
+// __Host- prefix can be used on https; they are small, short-lived and deleted by the callback.
 const (
-	// AttemptCookiePrefix starts the name of every login attempt cookie; 16 characters of state follow.
+	// AttemptCookiePrefix starts the name of every login attempt cookie; the slot's digit follows (and
+	// on https the whole name carries the __Host- prefix).
 	AttemptCookiePrefix = "tg_login_"
-	// AttemptIndexCookieName is the cookie listing the outstanding attempts.
-	AttemptIndexCookieName = "tg_logins"
-	// MaxLoginAttempts is how many sign-in attempts may be outstanding at once per browser.
+	// MaxLoginAttempts is how many sign-in attempts may be outstanding at once per browser: the number
+	// of attempt cookie slots (at most 10: one digit).
 	MaxLoginAttempts = 3
 	// MaxReturnToLength bounds returnTo so the attempt cookie stays under the browsers' 4 KB limit.
 	MaxReturnToLength = 1800
 
 	attemptTTL    = 10 * time.Minute
 	stateBytes    = 32
-	attemptIDLen  = 16
 	encodedLength = 43 // base64url, unpadded, of stateBytes
 )
 
@@ -45,12 +46,7 @@ type attempt struct {
 	Verifier string `json:"v"`
 	ReturnTo string `json:"r,omitempty"`
 	Created  int64  `json:"c"`
-}
-
-// indexEntry is one outstanding attempt in the index cookie, oldest first.
-type indexEntry struct {
-	ID      string `json:"i"`
-	Created int64  `json:"c"`
+	Seq      int64  `json:"q"` // one more than the newest attempt the browser held: the slots' age order
 }
 
 // Identity is the signed-in user as the provider describes it, through the configured claim names.
@@ -63,6 +59,10 @@ type Identity struct {
 	Organization     string
 	Groups           []string // as given, e.g. Keycloak's "/teachers" paths
 	AccountExpiresAt *time.Time
+
+	// IDToken is the raw ID token, for Session.IDToken (the id_token_hint of logout). A secret: never
+	// log or show it.
+	IDToken string
 }
 
 // BeginLogin starts a sign-in: it sets the attempt cookie and returns the provider's authorization URL to
@@ -79,21 +79,14 @@ func (a *Authenticator) BeginLogin(w http.ResponseWriter, r *http.Request, retur
 	}
 	state, nonce := randomToken(), randomToken()
 	now := a.now()
-	at := attempt{State: state, Nonce: nonce, Verifier: oauth2.GenerateVerifier(), ReturnTo: returnTo, Created: now.Unix()}
-	id := state[:attemptIDLen]
-	value, err := securecookie.EncodeMulti(AttemptCookiePrefix+id, at, a.attemptCodecs...)
+	slot, seq := a.freeSlot(r)
+	at := attempt{State: state, Nonce: nonce, Verifier: oauth2.GenerateVerifier(), ReturnTo: returnTo, Created: now.Unix(), Seq: seq}
+	name := a.attemptName(slot)
+	value, err := securecookie.EncodeMulti(name, at, a.attemptCodecs...)
 	if err != nil {
 		return "", fmt.Errorf("auth: begin login: encode attempt cookie: %w", err)
 	}
-
-	index := a.readIndex(r)
-	for len(index) >= MaxLoginAttempts {
-		http.SetCookie(w, a.attemptCookie(AttemptCookiePrefix+index[0].ID, "", a.attemptPath, -1))
-		index = index[1:]
-	}
-	index = append(index, indexEntry{ID: id, Created: at.Created})
-	http.SetCookie(w, a.attemptCookie(AttemptCookiePrefix+id, value, a.attemptPath, maxAgeSeconds(attemptTTL)))
-	a.writeIndex(w, index)
+	http.SetCookie(w, a.attemptCookie(name, value, maxAgeSeconds(attemptTTL)))
 
 	return d.oauth2.AuthCodeURL(state, oidc.Nonce(nonce), oauth2.S256ChallengeOption(at.Verifier)), nil
 }
@@ -159,7 +152,12 @@ func (a *Authenticator) finish(ctx context.Context, q url.Values, at *attempt) (
 			return nil, fail(ErrVerification, "verify id token: at_hash", err)
 		}
 	}
-	return a.mapIdentity(ctx, d, idt, tok)
+	id, err := a.mapIdentity(ctx, d, idt, tok)
+	if err != nil {
+		return nil, err
+	}
+	id.IDToken = raw
+	return id, nil
 }
 
 // classify files a failed request to the provider under ErrProviderUnavailable when it never got an
@@ -172,8 +170,38 @@ func classify(step string, err error) error {
 	return fail(ErrVerification, step, err)
 }
 
-// takeAttempt finds the attempt cookie for state, expires it (and its index entry) whatever comes next,
-// and checks it.
+// attemptName is the cookie name of an attempt slot.
+func (a *Authenticator) attemptName(slot int) string { return a.attemptNames[slot] }
+
+// freeSlot picks the slot for a new attempt, and its sequence number: the first slot the request does
+// not carry a readable attempt in, else the one holding the oldest attempt (lowest Seq; seconds would
+// tie).
+func (a *Authenticator) freeSlot(r *http.Request) (slot int, seq int64) {
+	free, oldest, oldestSeq := -1, 0, int64(math.MaxInt64)
+	for i := range MaxLoginAttempts {
+		name := a.attemptName(i)
+		c, err := r.Cookie(name)
+		var at attempt
+		if err != nil || securecookie.DecodeMulti(name, c.Value, &at, a.attemptCodecs...) != nil {
+			// Absent, or unreadable or expired (as good as free).
+			if free < 0 {
+				free = i
+			}
+			continue
+		}
+		seq = max(seq, at.Seq+1)
+		if at.Seq < oldestSeq {
+			oldest, oldestSeq = i, at.Seq
+		}
+	}
+	if free >= 0 {
+		return free, seq
+	}
+	return oldest, seq
+}
+
+// takeAttempt finds the attempt slot whose state is the callback's, expires that cookie whatever comes
+// next, and checks it.
 func (a *Authenticator) takeAttempt(w http.ResponseWriter, r *http.Request, state string) (*attempt, error) {
 	if state == "" {
 		return nil, fail(ErrNoLoginAttempt, "callback has no state", nil)
@@ -181,84 +209,41 @@ func (a *Authenticator) takeAttempt(w http.ResponseWriter, r *http.Request, stat
 	if len(state) != encodedLength {
 		return nil, fail(ErrNoLoginAttempt, "callback state is not one of ours", nil)
 	}
-	id := state[:attemptIDLen]
-	name := AttemptCookiePrefix + id
-	c, err := r.Cookie(name)
-	if err != nil {
-		return nil, fail(ErrNoLoginAttempt, "no attempt cookie for the callback state", nil)
-	}
-	http.SetCookie(w, a.attemptCookie(name, "", a.attemptPath, -1))
-	a.dropFromIndex(w, r, id)
-
-	var at attempt
-	if err := securecookie.DecodeMulti(name, c.Value, &at, a.attemptCodecs...); err != nil {
-		return nil, fail(ErrInvalidState, "read attempt cookie", err)
-	}
-	if subtle.ConstantTimeCompare([]byte(at.State), []byte(state)) != 1 {
-		return nil, fail(ErrInvalidState, "state does not match the attempt cookie", nil)
-	}
-	if !a.now().Before(time.Unix(at.Created, 0).Add(attemptTTL)) {
-		return nil, fail(ErrNoLoginAttempt, "the sign-in attempt expired", nil)
-	}
-	return &at, nil
-}
-
-// readIndex returns the live entries of the index cookie; a missing or unreadable one is empty.
-func (a *Authenticator) readIndex(r *http.Request) []indexEntry {
-	c, err := r.Cookie(AttemptIndexCookieName)
-	if err != nil {
-		return nil
-	}
-	var index []indexEntry
-	if err := securecookie.DecodeMulti(AttemptIndexCookieName, c.Value, &index, a.attemptCodecs...); err != nil {
-		return nil
-	}
-	oldest := a.now().Add(-attemptTTL).Unix()
-	live := index[:0]
-	for _, e := range index {
-		if e.Created > oldest && len(e.ID) == attemptIDLen {
-			live = append(live, e)
+	var unreadable error
+	for slot := range MaxLoginAttempts {
+		name := a.attemptName(slot)
+		c, err := r.Cookie(name)
+		if err != nil {
+			continue
 		}
-	}
-	return live
-}
-
-func (a *Authenticator) writeIndex(w http.ResponseWriter, index []indexEntry) {
-	if len(index) == 0 {
-		http.SetCookie(w, a.attemptCookie(AttemptIndexCookieName, "", "/", -1))
-		return
-	}
-	value, err := securecookie.EncodeMulti(AttemptIndexCookieName, index, a.attemptCodecs...)
-	if err != nil {
-		// Cannot happen with at most MaxLoginAttempts small entries; without the index the attempt
-		// cookies still expire on their own.
-		a.log.Warn("auth: encode login attempt index", "err", err)
-		return
-	}
-	http.SetCookie(w, a.attemptCookie(AttemptIndexCookieName, value, "/", maxAgeSeconds(attemptTTL)))
-}
-
-func (a *Authenticator) dropFromIndex(w http.ResponseWriter, r *http.Request, id string) {
-	if _, err := r.Cookie(AttemptIndexCookieName); err != nil {
-		return
-	}
-	index := a.readIndex(r)
-	kept := index[:0]
-	for _, e := range index {
-		if e.ID != id {
-			kept = append(kept, e)
+		var at attempt
+		if err := securecookie.DecodeMulti(name, c.Value, &at, a.attemptCodecs...); err != nil {
+			unreadable = err
+			continue
 		}
+		if subtle.ConstantTimeCompare([]byte(at.State), []byte(state)) != 1 {
+			continue // another tab's attempt: leave it
+		}
+		http.SetCookie(w, a.attemptCookie(name, "", -1))
+		if !a.now().Before(time.Unix(at.Created, 0).Add(attemptTTL)) {
+			return nil, fail(ErrNoLoginAttempt, "the sign-in attempt expired", nil)
+		}
+		return &at, nil
 	}
-	a.writeIndex(w, kept)
+	if unreadable != nil {
+		// Tampered with, made with a retired key, or past securecookie's own max age.
+		return nil, fail(ErrInvalidState, "read attempt cookie", unreadable)
+	}
+	return nil, fail(ErrNoLoginAttempt, "no attempt cookie for the callback state", nil)
 }
 
-// attemptCookie builds an attempt or index cookie; maxAge < 0 expires it. Lax (or None with Partitioned
+// attemptCookie builds an attempt cookie; maxAge < 0 expires it. Lax (or None with Partitioned
 // when the gateway is framed) so that the provider's top-level redirect to the callback carries it.
-func (a *Authenticator) attemptCookie(name, value, path string, maxAge int) *http.Cookie {
+func (a *Authenticator) attemptCookie(name, value string, maxAge int) *http.Cookie {
 	c := &http.Cookie{
 		Name:        name,
 		Value:       value,
-		Path:        path,
+		Path:        "/",
 		MaxAge:      maxAge,
 		HttpOnly:    true,
 		Secure:      a.cfg.CookieSecure,

@@ -34,9 +34,9 @@ func TestLoginSuccess(t *testing.T) {
 	if n := e.userinfoCalls.Load(); n != 0 {
 		t.Errorf("userinfo called %d times; the ID token had every mapped claim", n)
 	}
-	// The attempt is consumed: no attempt cookie nor index is left in the jar.
+	// The attempt is consumed: no attempt cookie is left in the jar.
 	for _, c := range append(tb.cookies("/auth/callback"), tb.cookies("/")...) {
-		if strings.HasPrefix(c.Name, AttemptCookiePrefix) || c.Name == AttemptIndexCookieName {
+		if strings.HasPrefix(c.Name, AttemptCookiePrefix) {
 			t.Errorf("cookie %s left after the callback", c.Name)
 		}
 	}
@@ -201,7 +201,7 @@ func TestDiscoveryProviderDownThenUp(t *testing.T) {
 	if res.Kind != "ErrProviderUnavailable" {
 		t.Errorf("got %s (%s) while the provider is down, want ErrProviderUnavailable", res.Kind, res.Err)
 	}
-	if _, ok := e.auth.EndSessionURL(e.rp.URL + "/"); ok {
+	if _, ok := e.auth.EndSessionURL(e.rp.URL+"/", ""); ok {
 		t.Error("EndSessionURL before discovery: got ok")
 	}
 	e.logs.waitFor(t, "discovery failed")
@@ -345,24 +345,41 @@ func TestLoginClaimProblems(t *testing.T) {
 
 func TestEndSessionURL(t *testing.T) {
 	e := newEnv(t, envOptions{})
-	got, ok := e.auth.EndSessionURL(e.rp.URL + "/")
-	if !ok {
-		t.Fatal("the provider lists an end_session_endpoint; got none")
+	tb := e.newTab(e.newJar(), "alice")
+	res := tb.login("/")
+	if res.Status != http.StatusOK || res.Identity == nil || res.Identity.IDToken == "" {
+		t.Fatalf("sign-in: got %+v, want an identity with its ID token", res)
 	}
-	u, err := url.Parse(got)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if u.Host != e.opAddr || u.Query().Get("client_id") != testClientID || u.Query().Get("post_logout_redirect_uri") != e.rp.URL+"/" {
-		t.Errorf("got %s, want the provider's end_session with client_id and post_logout_redirect_uri", got)
-	}
-	// The provider accepts it and sends the browser back.
-	resp, err := e.newTab(e.newJar(), "alice").client.Get(got)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.Request.URL.String() != e.rp.URL+"/" {
-		t.Errorf("end_session ended at %s, want %s", resp.Request.URL, e.rp.URL+"/")
+	hint := res.Identity.IDToken
+	for _, tt := range []struct {
+		name, hint, wantEnd string
+	}{
+		{"with the hint: back to the gateway", hint, e.rp.URL + "/"},
+		// Without it, no post_logout_redirect_uri that a strict provider would refuse: its own page.
+		{"without the hint: the provider's page", "", "/logged-out"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got, ok := e.auth.EndSessionURL(e.rp.URL+"/", tt.hint)
+			if !ok {
+				t.Fatal("the provider lists an end_session_endpoint; got none")
+			}
+			u, err := url.Parse(got)
+			if err != nil {
+				t.Fatal(err)
+			}
+			q := u.Query()
+			if u.Host != e.opAddr || q.Get("client_id") != testClientID || q.Get("id_token_hint") != tt.hint ||
+				q.Has("post_logout_redirect_uri") != (tt.hint != "") {
+				t.Errorf("got %s, want the provider's end_session with client_id, and the hint with post_logout_redirect_uri", got)
+			}
+			resp, err := tb.client.Get(got)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if end := resp.Request.URL.String(); !strings.HasSuffix(end, tt.wantEnd) {
+				t.Errorf("end_session ended at %s, want …%s", end, tt.wantEnd)
+			}
+		})
 	}
 }

@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"bytes"
 	"crypto/hkdf"
 	"crypto/sha256"
 	"encoding/json"
@@ -14,14 +15,28 @@ import (
 	"github.com/gorilla/sessions"
 )
 
-// SessionCookieName is the name of the session cookie.
-const SessionCookieName = "talkio_gateway_session"
+const (
+	// SessionCookieName is the name of the session cookie (with the __Host- prefix on https).
+	SessionCookieName = "talkio_gateway_session"
+	// LogoutHintCookieName is the name of the cookie that keeps the provider's ID token, encrypted, for
+	// the id_token_hint of RP-initiated logout (with the __Host- prefix on https).
+	LogoutHintCookieName = "tg_logout_hint"
+
+	// maxCookieBytes is what every browser keeps of one cookie, name and value together (RFC 6265 §6.1
+	// asks for at least 4096 bytes).
+	maxCookieBytes = 4096
+)
 
 // Session is what the gateway remembers about a signed-in user: the mapped profile and when the session
-// ends. It holds no provider token (logout names the client with client_id instead of id_token_hint).
+// ends.
 type Session struct {
 	UserID, Name, Email, Phone, UserType, Organization string
 	Expires                                            time.Time
+
+	// IDToken is the provider's raw ID token (Identity.IDToken), kept for the id_token_hint of logout
+	// in a cookie of its own (read only at logout, so /open never decodes it). SaveSession leaves it out
+	// when it would not fit in a cookie; LoadSession does not fill it in (see LogoutHint).
+	IDToken string
 }
 
 // sessionValue is the cookie's payload: Session with the expiry in Unix seconds, as compact JSON.
@@ -47,7 +62,15 @@ func (sessionSerializer) Serialize(src any) ([]byte, error) {
 	if !ok || len(m) != 1 {
 		return nil, errors.New("auth: session values must be exactly one sessionValue")
 	}
-	return json.Marshal(v)
+	// Without HTML escaping: a name full of <, > or & would otherwise grow sixfold (\u003c), past what
+	// the bounds of the claims (see claims.go) leave room for in a 4 KB cookie.
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
 func (sessionSerializer) Deserialize(src []byte, dst any) error {
@@ -75,23 +98,32 @@ const (
 	infoSessionEnc = "talkio-gateway auth v1 session aes-256"
 	infoAttemptMAC = "talkio-gateway auth v1 login-attempt hmac-sha256"
 	infoAttemptEnc = "talkio-gateway auth v1 login-attempt aes-256"
+	infoHintMAC    = "talkio-gateway auth v1 logout-hint hmac-sha256"
+	infoHintEnc    = "talkio-gateway auth v1 logout-hint aes-256"
 )
 
-// newCodecs builds the session store and the attempt cookie codecs from every session key, in order: the
-// first codec encodes, all decode (securecookie.EncodeMulti / DecodeMulti), which is key rotation.
-func newCodecs(cfg Config) (*sessions.CookieStore, []securecookie.Codec, error) {
-	var sessionPairs, attemptPairs [][]byte
+// codecs are the cookie codecs, each built from every session key in order: the first codec encodes,
+// all decode (securecookie.EncodeMulti / DecodeMulti), which is key rotation.
+type codecs struct {
+	store   *sessions.CookieStore
+	attempt []securecookie.Codec
+	hint    []securecookie.Codec
+}
+
+func newCodecs(cfg Config) (codecs, error) {
+	var sessionPairs, attemptPairs, hintPairs [][]byte
 	for _, secret := range cfg.SessionKeys {
-		keys := make([][]byte, 4)
-		for i, info := range []string{infoSessionMAC, infoSessionEnc, infoAttemptMAC, infoAttemptEnc} {
+		keys := make([][]byte, 6)
+		for i, info := range []string{infoSessionMAC, infoSessionEnc, infoAttemptMAC, infoAttemptEnc, infoHintMAC, infoHintEnc} {
 			k, err := hkdf.Key(sha256.New, secret, nil, info, 32)
 			if err != nil {
-				return nil, nil, fmt.Errorf("auth: derive cookie keys: %w", err)
+				return codecs{}, fmt.Errorf("auth: derive cookie keys: %w", err)
 			}
 			keys[i] = k
 		}
 		sessionPairs = append(sessionPairs, keys[0], keys[1])
 		attemptPairs = append(attemptPairs, keys[2], keys[3])
+		hintPairs = append(hintPairs, keys[4], keys[5])
 	}
 
 	store := sessions.NewCookieStore(sessionPairs...)
@@ -112,7 +144,12 @@ func newCodecs(cfg Config) (*sessions.CookieStore, []securecookie.Codec, error) 
 	for _, c := range attemptCodecs {
 		c.(*securecookie.SecureCookie).MaxAge(maxAgeSeconds(attemptTTL)).SetSerializer(securecookie.JSONEncoder{})
 	}
-	return store, attemptCodecs, nil
+	hintCodecs := securecookie.CodecsFromPairs(hintPairs...)
+	for _, c := range hintCodecs {
+		// The raw token is the payload; securecookie's own length check is replaced by SaveSession's.
+		c.(*securecookie.SecureCookie).MaxAge(maxAgeSeconds(cfg.SessionMaxAge)).MaxLength(0).SetSerializer(securecookie.NopEncoder{})
+	}
+	return codecs{store: store, attempt: attemptCodecs, hint: hintCodecs}, nil
 }
 
 func maxAgeSeconds(d time.Duration) int { return int(math.Ceil(d.Seconds())) }
@@ -128,7 +165,7 @@ func (a *Authenticator) SaveSession(w http.ResponseWriter, r *http.Request, s *S
 	if !s.Expires.After(now) {
 		return fmt.Errorf("auth: save session: it expired at %s", s.Expires.Format(time.RFC3339))
 	}
-	sess := sessions.NewSession(a.store, SessionCookieName)
+	sess := sessions.NewSession(a.store, a.sessionName)
 	opts := *a.store.Options
 	opts.MaxAge = maxAgeSeconds(s.Expires.Sub(now)) // the browser drops it when the server would refuse it
 	sess.Options = &opts
@@ -139,21 +176,54 @@ func (a *Authenticator) SaveSession(w http.ResponseWriter, r *http.Request, s *S
 	if err := a.store.Save(r, w, sess); err != nil {
 		return fmt.Errorf("auth: save session: %w", err)
 	}
+	a.saveLogoutHint(w, r, s, opts)
 	return nil
+}
+
+// saveLogoutHint keeps s.IDToken in its own encrypted cookie, with the session's attributes and
+// lifetime, when it fits in one; otherwise (a token swollen by hundreds of groups) it keeps none, and
+// logout goes without the hint (see EndSessionURL). A hint of an earlier session is removed.
+func (a *Authenticator) saveLogoutHint(w http.ResponseWriter, r *http.Request, s *Session, opts sessions.Options) {
+	if s.IDToken != "" {
+		value, err := securecookie.EncodeMulti(a.hintName, []byte(s.IDToken), a.hintCodecs...)
+		if err == nil && len(a.hintName)+1+len(value) <= maxCookieBytes {
+			http.SetCookie(w, sessions.NewCookie(a.hintName, value, &opts))
+			return
+		}
+		a.log.Info("auth: the ID token does not fit in a cookie; logout will not send id_token_hint", "bytes", len(s.IDToken))
+	}
+	if _, err := r.Cookie(a.hintName); err == nil {
+		opts.MaxAge = -1
+		http.SetCookie(w, sessions.NewCookie(a.hintName, "", &opts))
+	}
+}
+
+// LogoutHint returns the ID token kept by SaveSession for the id_token_hint of logout, or "" when there
+// is none (too large to keep, a session from before it was kept, tampered with, or expired).
+func (a *Authenticator) LogoutHint(r *http.Request) string {
+	c, err := r.Cookie(a.hintName)
+	if err != nil {
+		return ""
+	}
+	var raw []byte
+	if err := securecookie.DecodeMulti(a.hintName, c.Value, &raw, a.hintCodecs...); err != nil {
+		return ""
+	}
+	return string(raw)
 }
 
 // LoadSession reads the session cookie. It returns ErrNoSession (wrapped, with the reason) when there is
 // none, or it is tampered with, undecodable — e.g. its key was retired — or expired; the expiry inside
 // the cookie is checked here, not only the cookie's Max-Age.
 func (a *Authenticator) LoadSession(r *http.Request) (*Session, error) {
-	c, err := r.Cookie(SessionCookieName)
+	c, err := r.Cookie(a.sessionName)
 	if err != nil {
 		return nil, ErrNoSession
 	}
 	// The store's own codecs, without store.New: that parses the Cookie header a second time and builds
 	// a sessions.Session this read-only path never uses (it runs on every /open).
 	var v sessionValue
-	if err := securecookie.DecodeMulti(SessionCookieName, c.Value, &v, a.store.Codecs...); err != nil {
+	if err := securecookie.DecodeMulti(a.sessionName, c.Value, &v, a.store.Codecs...); err != nil {
 		return nil, fail(ErrNoSession, "load session", err)
 	}
 	if v.UserID == "" {
@@ -169,10 +239,14 @@ func (a *Authenticator) LoadSession(r *http.Request) (*Session, error) {
 	}, nil
 }
 
-// ClearSession expires the session cookie, with the attributes it was set with so the browser matches it.
-func (a *Authenticator) ClearSession(w http.ResponseWriter, _ *http.Request) error {
+// ClearSession expires the session cookie and the logout hint's, with the attributes they were set with
+// so the browser matches them. Read LogoutHint first when logging out.
+func (a *Authenticator) ClearSession(w http.ResponseWriter, r *http.Request) error {
 	opts := *a.store.Options
 	opts.MaxAge = -1
-	http.SetCookie(w, sessions.NewCookie(SessionCookieName, "", &opts))
+	http.SetCookie(w, sessions.NewCookie(a.sessionName, "", &opts))
+	if _, err := r.Cookie(a.hintName); err == nil {
+		http.SetCookie(w, sessions.NewCookie(a.hintName, "", &opts))
+	}
 	return nil
 }

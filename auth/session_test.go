@@ -65,7 +65,7 @@ func saveCookie(t testing.TB, a *Authenticator, s Session) *http.Cookie {
 	if err := a.SaveSession(rec, httptest.NewRequest(http.MethodGet, "/auth/callback", nil), &s); err != nil {
 		t.Fatal(err)
 	}
-	return onlyCookie(t, rec, SessionCookieName)
+	return onlyCookie(t, rec, a.SessionCookie())
 }
 
 func onlyCookie(t testing.TB, rec *httptest.ResponseRecorder, name string) *http.Cookie {
@@ -155,7 +155,7 @@ func TestSessionCookieAttributes(t *testing.T) {
 			if err := a.ClearSession(rec, httptest.NewRequest(http.MethodPost, "/logout", nil)); err != nil {
 				t.Fatal(err)
 			}
-			cleared := onlyCookie(t, rec, SessionCookieName)
+			cleared := onlyCookie(t, rec, a.SessionCookie())
 			check("cleared", cleared, -1)
 			if cleared.Value != "" {
 				t.Errorf("cleared cookie has a value")
@@ -198,10 +198,12 @@ func TestLoadSessionRefuses(t *testing.T) {
 	b[len(b)/2] ^= 1
 	tampered.Value = string(b)
 
-	// A valid value of another cookie (an attempt index) under the session's name: the MAC covers the name.
+	// A valid value of another cookie (the logout hint) under the session's name: the MAC covers the name.
 	rec := httptest.NewRecorder()
-	a.writeIndex(rec, []indexEntry{{ID: strings.Repeat("a", attemptIDLen), Created: clock.Now().Unix()}})
-	renamed := onlyCookie(t, rec, AttemptIndexCookieName)
+	if err := a.SaveSession(rec, httptest.NewRequest(http.MethodGet, "/", nil), &Session{UserID: "u-1", IDToken: "x.y.z"}); err != nil {
+		t.Fatal(err)
+	}
+	renamed := onlyCookie(t, rec, LogoutHintCookieName)
 	renamed.Name = SessionCookieName
 
 	tests := []struct {

@@ -51,6 +51,7 @@ func (s *server) handleCallback(c echo.Context) (err error) {
 		UserType:     prov.UserType,
 		Organization: prov.Organization,
 		Expires:      s.now().Add(s.sessionTTL),
+		IDToken:      id.IDToken,
 	})
 	if err != nil {
 		return err

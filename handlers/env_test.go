@@ -372,21 +372,6 @@ func (b *browser) signIn() {
 	}
 }
 
-// csrfToken reads the sign-out form's token from the home page.
-func (b *browser) csrfToken() string {
-	b.e.t.Helper()
-	doc := parseHTML(b.e.t, b.get("/").body)
-	form := findNode(doc, func(n *html.Node) bool { return attr(n, "id") == "sign-out-form" })
-	if form == nil {
-		b.e.t.Fatal("no sign-out form")
-	}
-	in := findNode(form, func(n *html.Node) bool { return n.Data == "input" && attr(n, "name") == "csrf" })
-	if in == nil {
-		b.e.t.Fatal("no csrf field")
-	}
-	return attr(in, "value")
-}
-
 // tokenFrom returns the token of a Talkio login URL, checking its shape.
 func (e *env) tokenFrom(loc string) string {
 	e.t.Helper()

@@ -68,6 +68,12 @@ var errorKinds = []struct {
 		Message: "This form has expired or was sent from another site. Go back to the home page and try again."})},
 	{func(err error) bool { _, ok := provisionPages[provision.Classify(err)]; return ok },
 		func(err error) errorPage { return provisionPages[provision.Classify(err)] }},
+	{isA[*tooManyOpens], func(err error) errorPage {
+		var t *tooManyOpens
+		errors.As(err, &t)
+		return errorPage{Status: http.StatusTooManyRequests, Title: "Slow down a little",
+			Message: "You opened the tutor many times in a short while. Wait a moment, then try again.", RetryAfter: t.retryAfterSeconds()}
+	}},
 	{is(auth.ErrProviderUnavailable), fixed(errorPage{Status: http.StatusServiceUnavailable, Title: "Sign-in temporarily unavailable",
 		Message: "We cannot reach the sign-in service right now. Please try again in a minute.", RetryAfter: "30"})},
 	{is(auth.ErrNoLoginAttempt), fixed(errorPage{Status: http.StatusBadRequest, Title: "This sign-in has expired",

@@ -11,9 +11,5 @@ import (
 // handleHome handles "GET /": who is signed in and the links into the tutor;
 // signed out, a sign-in button. In demo mode it plays the partner portal.
 func (s *server) handleHome(c echo.Context) error {
-	csrf, _ := c.Get("csrf").(string)
-	return s.render(c, http.StatusOK, "home.html", struct {
-		Session *auth.Session
-		CSRF    string
-	}{s.session(c), csrf})
+	return s.render(c, http.StatusOK, "home.html", struct{ Session *auth.Session }{s.session(c)})
 }

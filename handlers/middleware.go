@@ -48,9 +48,11 @@ func ObserveTalkioCall(ctx context.Context, _ talkio.Call) {
 // write arbitrary text into the logs or the error page.
 var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{8,128}$`)
 
-// requestID is Echo's RequestID middleware with a crypto-random generator,
-// keeping a well-formed id from the proxy.
-func requestID() echo.MiddlewareFunc {
+// requestID is Echo's RequestID middleware with a crypto-random generator. It
+// keeps a well-formed id from the proxy only when trustProxy says a proxy the
+// operator controls sets it (Options.TrustProxy); otherwise any client could
+// choose the id its requests are logged under, and collide with another's.
+func requestID(trustProxy bool) echo.MiddlewareFunc {
 	rid := middleware.RequestIDWithConfig(middleware.RequestIDConfig{
 		Generator: rand.Text,
 	})
@@ -58,7 +60,7 @@ func requestID() echo.MiddlewareFunc {
 		withID := rid(next)
 		return func(c echo.Context) error {
 			h := c.Request().Header
-			if v := h.Get(echo.HeaderXRequestID); v != "" && !requestIDPattern.MatchString(v) {
+			if v := h.Get(echo.HeaderXRequestID); v != "" && (!trustProxy || !requestIDPattern.MatchString(v)) {
 				h.Del(echo.HeaderXRequestID)
 			}
 			return withID(c)
@@ -205,6 +207,9 @@ func (s *server) secureHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 		h["Referrer-Policy"] = headerNoReferrer
 		h["Cache-Control"] = headerNoStore
 		h["Content-Security-Policy"] = s.cspHeader()
+		if s.hsts {
+			h["Strict-Transport-Security"] = headerHSTS
+		}
 		return next(c)
 	}
 }
@@ -213,6 +218,11 @@ var (
 	headerNosniff    = []string{"nosniff"}
 	headerNoReferrer = []string{"no-referrer"}
 	headerNoStore    = []string{"no-store"}
+	// headerHSTS: one year, without includeSubDomains. The gateway does not
+	// own its parent domain (it shares one with the Talkio app and the
+	// partner's other hosts), so it must not decide that every sibling serves
+	// https; browsers honour the header only when it arrives over https.
+	headerHSTS = []string{"max-age=31536000"}
 )
 
 // cspHeader is the Content-Security-Policy value. It depends only on the
@@ -234,7 +244,7 @@ func (s *server) cspHeader() []string {
 // found one. The sign-out form's redirect goes there, and browsers apply
 // form-action to a form's redirects too.
 func (s *server) endSessionOrigin() string {
-	u, ok := s.auth.EndSessionURL(s.postLogoutURL())
+	u, ok := s.auth.EndSessionURL(s.postLogoutURL(), "")
 	if !ok {
 		return ""
 	}
@@ -275,26 +285,32 @@ func (p contentSecurityPolicy) header(extraFormAction string) string {
 	return p.base + " " + extraFormAction
 }
 
-// csrf is Echo's CSRF middleware with every cookie attribute set explicitly
-// (Echo's defaults omit HttpOnly, Secure and SameSite). The token travels in
-// the hidden form field "csrf". Any failure is a 403.
-func (s *server) csrf() echo.MiddlewareFunc {
-	return middleware.CSRFWithConfig(middleware.CSRFConfig{
-		TokenLookup:    "form:csrf",
-		CookieName:     "gateway_csrf",
-		CookiePath:     "/",
-		CookieMaxAge:   int(s.sessionTTL / time.Second),
-		CookieHTTPOnly: true,
-		CookieSecure:   s.cookieOpts.secure,
-		CookieSameSite: s.cookieOpts.sameSite,
-		ErrorHandler: func(err error, c echo.Context) error {
-			return &csrfError{err: err}
-		},
-	})
+// crossOrigin refuses state-changing requests (POST /logout) that a browser
+// sends from another site: net/http.CrossOriginProtection reads Fetch
+// metadata (Sec-Fetch-Site) and, from older browsers, Origin. No token and no
+// cookie, so nothing a sibling subdomain can plant defeats it. The public
+// URL's origin is trusted, so a proxy that rewrites Host does not turn the
+// gateway's own form into a refusal. A request with neither header is not a
+// browser's cross-site form (every browser since 2020 sends Origin with a
+// POST), and is let through, as the standard library does.
+func (s *server) crossOrigin() echo.MiddlewareFunc {
+	cop := http.NewCrossOriginProtection()
+	if err := cop.AddTrustedOrigin(originOf(s.publicURL.String())); err != nil {
+		// Only a relaxation is lost: same-origin requests still pass on Sec-Fetch-Site or Host.
+		s.log.Warn("cross-origin protection: public URL not trusted as an origin", "error", err)
+	}
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			if err := cop.Check(c.Request()); err != nil {
+				return &csrfError{err: err}
+			}
+			return next(c)
+		}
+	}
 }
 
-// csrfError is a refused state-changing request.
+// csrfError is a refused cross-site state-changing request.
 type csrfError struct{ err error }
 
-func (e *csrfError) Error() string { return "handlers: csrf: " + e.err.Error() }
+func (e *csrfError) Error() string { return "handlers: cross-origin request refused: " + e.err.Error() }
 func (e *csrfError) Unwrap() error { return e.err }

@@ -9,16 +9,15 @@ func (s *server) routes(e *echo.Echo) {
 	// Outermost first: the request id exists before the log line needs it;
 	// the log line sees the final status; every response, errors included,
 	// carries the security headers.
-	e.Use(requestID(), s.logRequests, s.secureHeaders, limitBody(MaxRequestBody))
+	e.Use(requestID(s.trustProxy), s.logRequests, s.secureHeaders, limitBody(MaxRequestBody))
 
-	csrf := s.csrf()
-
-	e.GET("/", s.handleHome, csrf)
+	e.GET("/", s.handleHome)
 	e.GET("/login", s.handleLogin)
 	e.GET("/auth/callback", s.handleCallback)
-	e.POST("/logout", s.handleLogout, csrf)
-	e.GET("/open", s.handleOpen)
-	e.GET("/embed", s.handleEmbed)
+	e.GET("/logout", s.handleLogoutPage)
+	e.POST("/logout", s.handleLogout, s.crossOrigin())
+	e.GET("/open", s.handleOpen, s.limitOpens)
+	e.GET("/embed", s.handleEmbed, s.limitOpens)
 
 	// Probes also answer HEAD (some load balancers and monitors send it). The
 	// tutor routes deliberately do not: a link preview sending HEAD would

@@ -9,6 +9,7 @@
 package handlers
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -65,9 +66,17 @@ type Options struct {
 	SupportContact string
 	// SessionTTL bounds a gateway session; default 12h.
 	SessionTTL time.Duration
-	// CookieSameSite is the CSRF cookie's SameSite (like the session's);
+	// CookieSameSite is the session cookie's SameSite (auth.Config.SameSite);
 	// default Lax.
 	CookieSameSite http.SameSite
+	// TrustProxy keeps a well-formed X-Request-ID sent with a request (by a
+	// proxy in front that sets it); without it every request gets a fresh id.
+	TrustProxy bool
+	// OpenBurst and OpenRefill limit /open and /embed per user and replica: a
+	// token bucket of OpenBurst opens, one more every OpenRefill; beyond it 429
+	// with Retry-After. Defaults DefaultOpenBurst and DefaultOpenRefill.
+	OpenBurst  int
+	OpenRefill time.Duration
 	// ReadyCheckTalkio makes /readyz also check that the Partner API answers
 	// with the configured credentials (one call at most every few seconds).
 	ReadyCheckTalkio bool
@@ -106,6 +115,9 @@ type server struct {
 	csp         contentSecurityPolicy
 	cspCache    atomic.Pointer[[]string] // the CSP value once discovery has loaded
 	cookieOpts  cookieOptions
+	hsts        bool // Strict-Transport-Security on every response (public URL is https)
+	trustProxy  bool
+	opens       *openLimiter
 
 	readyCheckTalkio bool
 	talkioCheck      talkioCheck
@@ -114,10 +126,9 @@ type server struct {
 	metricsElsewhere bool
 }
 
-// cookieOptions are the attributes of every cookie the handlers set
-// themselves (the CSRF cookie; auth sets its own the same way).
+// cookieOptions is the cookie policy the handlers act on; auth sets every
+// cookie itself.
 type cookieOptions struct {
-	secure   bool
 	sameSite http.SameSite
 }
 
@@ -128,7 +139,7 @@ type assets struct {
 }
 
 // pageNames are the templates New requires; each is parsed with layout.html.
-var pageNames = []string{"home.html", "embed.html", "error.html", "continue.html"}
+var pageNames = []string{"home.html", "embed.html", "error.html", "continue.html", "logout.html"}
 
 // New checks the options, parses every template and returns the gateway's
 // Echo instance, ready to be served (it is an http.Handler).
@@ -163,6 +174,9 @@ func newServer(o Options) (*server, error) {
 	if o.AccountTTL < 0 || o.SessionTTL < 0 {
 		problems = append(problems, "AccountTTL and SessionTTL must not be negative")
 	}
+	if o.OpenBurst < 0 || o.OpenRefill < 0 {
+		problems = append(problems, "OpenBurst and OpenRefill must not be negative")
+	}
 	for _, a := range o.FrameAncestors {
 		if a == "" || strings.ContainsAny(a, " ;,\t\r\n") {
 			problems = append(problems, fmt.Sprintf("FrameAncestors: %q is not one CSP source", a))
@@ -184,6 +198,8 @@ func newServer(o Options) (*server, error) {
 	if o.SupportContact == "" {
 		o.SupportContact = "your administrator"
 	}
+	o.OpenBurst = cmp.Or(o.OpenBurst, DefaultOpenBurst)
+	o.OpenRefill = cmp.Or(o.OpenRefill, DefaultOpenRefill)
 	if o.CookieSameSite == 0 || o.CookieSameSite == http.SameSiteDefaultMode {
 		o.CookieSameSite = http.SameSiteLaxMode
 	}
@@ -227,7 +243,10 @@ func newServer(o Options) (*server, error) {
 		pages:       pages,
 		assets:      as,
 		csp:         newCSP(o.TalkioAppURL, o.FrameAncestors),
-		cookieOpts:  cookieOptions{secure: o.PublicURL.Scheme == "https", sameSite: o.CookieSameSite},
+		cookieOpts:  cookieOptions{sameSite: o.CookieSameSite},
+		hsts:        o.PublicURL.Scheme == "https",
+		trustProxy:  o.TrustProxy,
+		opens:       newOpenLimiter(o.OpenBurst, o.OpenRefill, openLimiterSize),
 
 		readyCheckTalkio: o.ReadyCheckTalkio,
 		metrics:          o.Metrics,

@@ -184,7 +184,7 @@ func TestPanicIsA500Page(t *testing.T) {
 
 func TestRequestIDFromProxy(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, envConfig{})
+	e := newEnv(t, envConfig{options: func(o *Options) { o.TrustProxy = true }})
 	b := e.browser("jonas")
 	for _, tt := range []struct {
 		in   string

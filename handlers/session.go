@@ -10,9 +10,25 @@ import (
 	"talkio-gateway/auth"
 )
 
+// ctxSession is the echo.Context key of the request's loaded session
+// (a loadedSession), so that the cookie is decoded once per request however
+// many middleware and handlers ask.
+const ctxSession = "gateway.session"
+
+type loadedSession struct{ sess *auth.Session }
+
 // session returns the signed-in user's session, or nil when there is none
 // (absent, tampered with, expired: all mean "signed out").
 func (s *server) session(c echo.Context) *auth.Session {
+	if l, ok := c.Get(ctxSession).(loadedSession); ok {
+		return l.sess
+	}
+	sess := s.loadSession(c)
+	c.Set(ctxSession, loadedSession{sess})
+	return sess
+}
+
+func (s *server) loadSession(c echo.Context) *auth.Session {
 	sess, err := s.auth.LoadSession(c.Request())
 	if err != nil {
 		if !errors.Is(err, auth.ErrNoSession) {

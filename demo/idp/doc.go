@@ -6,7 +6,9 @@
 // public clients must send one), the token endpoint (client_secret_basic or client_secret_post), userinfo,
 // JWKS, introspection, revocation and end_session. end_session follows post_logout_redirect_uri only when
 // client_id or id_token_hint names the client and the URI is one of its PostLogoutRedirectURIs (exact
-// match; anything else is a 400); without them it shows its own signed-out page. Refresh tokens and
+// match; anything else is a 400); without them it shows its own signed-out page. With
+// Options.RequireIDTokenHint it refuses a post_logout_redirect_uri without id_token_hint, as Ory Hydra
+// does. Refresh tokens and
 // provider sessions are not offered: every authorization request shows the login page again.
 //
 // The library logs refused requests through slog's default logger (it has no other): error types and

@@ -59,6 +59,10 @@ type Options struct {
 	ThinIDToken bool
 	// AllowInsecure permits an http issuer (localhost demos and tests).
 	AllowInsecure bool
+	// RequireIDTokenHint makes end_session refuse a post_logout_redirect_uri that comes without an
+	// id_token_hint, as Ory Hydra and other providers do (RP-Initiated Logout 1.0 §2 lets a provider
+	// insist); zitadel's op alone accepts client_id instead. See also SetRequireIDTokenHint.
+	RequireIDTokenHint bool
 }
 
 // Provider is the embedded OpenID provider. It is safe for concurrent use.
@@ -69,6 +73,8 @@ type Provider struct {
 	store   *storage
 	handler http.Handler
 	tamper  atomic.Pointer[Tamper]
+
+	requireHint atomic.Bool
 }
 
 const defaultIDTokenLifetime = time.Hour
@@ -96,6 +102,7 @@ func New(opts Options) (*Provider, error) {
 		lifetime = defaultIDTokenLifetime
 	}
 	p := &Provider{issuer: issuer, prefix: strings.TrimSuffix(u.Path, "/")}
+	p.requireHint.Store(opts.RequireIDTokenHint)
 	p.store = newStorage(signingKey{id: base64.RawURLEncoding.EncodeToString(thumb), key: key}, opts.ThinIDToken, lifetime, opts.AllowInsecure, p.loginURL)
 	for _, c := range opts.Clients {
 		if err := p.store.addClient(c); err != nil {
@@ -154,6 +161,9 @@ func (p *Provider) Users() []User { return p.store.listUsers() }
 // the login page, so that an HTTP client following redirects completes the whole flow; "" turns it off.
 // For tests; the flow still passes through the login step and the provider's callback.
 func (p *Provider) SetAutoLogin(username string) { p.store.setAutoLogin(username) }
+
+// SetRequireIDTokenHint turns Options.RequireIDTokenHint on or off, for tests that share a provider.
+func (p *Provider) SetRequireIDTokenHint(require bool) { p.requireHint.Store(require) }
 
 func (p *Provider) loginURL(authRequestID string) string {
 	return p.issuer + pathLogin + "?authRequestID=" + url.QueryEscape(authRequestID)

@@ -23,6 +23,7 @@ const (
 func (p *Provider) routes() http.Handler {
 	opHandler := http.StripPrefix(p.prefix, p.op)
 	tokenPath := p.op.TokenEndpoint().Relative()
+	endSessionPath := p.op.EndSessionEndpoint().Relative()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rest, ok := strings.CutPrefix(r.URL.Path, p.prefix)
 		if !ok || (rest != "" && rest[0] != '/') {
@@ -34,6 +35,14 @@ func (p *Provider) routes() http.Handler {
 			p.handleLogin(w, r)
 		case pathLoggedOut:
 			p.render(w, http.StatusOK, pageData{Title: "Signed out", Message: "You have been signed out of the demo identity provider. You can close this tab."})
+		case endSessionPath:
+			if p.requireHint.Load() && r.FormValue("post_logout_redirect_uri") != "" && r.FormValue("id_token_hint") == "" {
+				// Ory Hydra's words for the same refusal.
+				p.render(w, http.StatusBadRequest, pageData{Title: "Sign-out refused",
+					Message: "post_logout_redirect_uri is set but id_token_hint is missing"})
+				return
+			}
+			opHandler.ServeHTTP(w, r)
 		case tokenPath:
 			if t := p.tamper.Load(); t != nil {
 				p.tamperToken(w, r, opHandler, t)
