@@ -426,3 +426,24 @@ func mustJSON(t *testing.T, v any) string {
 	}
 	return string(b)
 }
+
+// The admin CLI reads the id mode, its key and the issuer, so that it can find people by provider id.
+func TestLoadTalkioPseudonymous(t *testing.T) {
+	cliEnv := map[string]string{
+		"TALKIO_API_URL": "https://api.talkio.example", "TALKIO_PROVIDER": providerSecret, "TALKIO_API_KEY": apiKeySecret,
+		"TALKIO_ORGANIZATION": "partner-example-school", "TALKIO_USER_ID_MODE": "pseudonymous",
+	}
+	_, err := Loader{Getenv: getenv(cliEnv), Environ: []string{}}.LoadTalkio()
+	wantProblems(t, problems(t, err),
+		"TALKIO_USER_ID_KEY: not set, but TALKIO_USER_ID_MODE is pseudonymous",
+		"OIDC_ISSUER: not set, but TALKIO_USER_ID_MODE is pseudonymous; the admin commands need the gateway's issuer")
+	cliEnv["TALKIO_USER_ID_KEY"] = idKey
+	cliEnv["OIDC_ISSUER"] = "https://login.school.example/realms/school"
+	c, err := Loader{Getenv: getenv(cliEnv), Environ: []string{}}.LoadTalkio()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.IDMode != IDModePseudonymous || string(c.IDKey) != idKey || c.OIDCIssuer.String() != cliEnv["OIDC_ISSUER"] || c.SendFields.String() != "name,email,phone" {
+		t.Errorf("LoadTalkio = %+v", fieldsOf(*c))
+	}
+}

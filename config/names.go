@@ -42,10 +42,10 @@ func unknownNames(environ []string) []string {
 		if serviceLink(upper, value) {
 			continue
 		}
-		nearest, d := nearestName(upper, known)
-		if !hasPrefix(upper) && d > maxNearMiss {
+		if !hasPrefix(upper) && !nearMiss(upper, known) {
 			continue
 		}
+		nearest, _ := nearestName(upper, known)
 		label := name
 		if q := quote(name); q != `"`+name+`"` {
 			label = q // control characters or a very long name
@@ -91,6 +91,17 @@ func serviceLink(name, value string) bool {
 		return net.ParseIP(value) != nil
 	case strings.HasSuffix(name, "_PORT"):
 		return serviceLinkPort.MatchString(value)
+	}
+	return false
+}
+
+// nearMiss reports whether name is within maxNearMiss edits of a known name; most of an environment
+// (PATH, HOME, …) differs in length by more than that from every known name, which is cheap to see.
+func nearMiss(name string, known []string) bool {
+	for _, k := range known {
+		if d := len(name) - len(k); d >= -maxNearMiss && d <= maxNearMiss && editDistance(name, k) <= maxNearMiss {
+			return true
+		}
 	}
 	return false
 }
