@@ -447,3 +447,17 @@ func TestLoadTalkioPseudonymous(t *testing.T) {
 		t.Errorf("LoadTalkio = %+v", fieldsOf(*c))
 	}
 }
+
+// Without an explicit environ, Load checks the process's own environment, so main needs no change to
+// get the check.
+func TestLoadChecksProcessEnvironmentNames(t *testing.T) {
+	t.Setenv("ALLOWED_GROUP", "teachers")
+	_, err := Load(nil)
+	if err == nil || !strings.Contains(err.Error(), "ALLOWED_GROUP: not a variable of the gateway; did you mean ALLOWED_GROUPS?") {
+		t.Errorf("Load(nil) = %v, want ALLOWED_GROUP refused", err)
+	}
+	_, err = LoadTalkio(getenv(nil))
+	if err == nil || !strings.Contains(err.Error(), "ALLOWED_GROUP: not a variable") {
+		t.Errorf("LoadTalkio = %v, want ALLOWED_GROUP refused", err)
+	}
+}
