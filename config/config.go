@@ -4,7 +4,8 @@
 // [Error], never only the first. Secrets are never printed: [Config.Redacted], String, GoString,
 // LogValue and MarshalJSON all show them as "[redacted]". An empty variable counts as unset.
 //
-// The package knows nothing of HTTP beyond the http.SameSite type of one field.
+// The package knows nothing of HTTP beyond the http.SameSite type of one field; it borrows the chat
+// template rule from package talkio (checkTemplate), so that rule lives in one place.
 package config
 
 import (
