@@ -275,7 +275,7 @@ func startBrowserDemo(t *testing.T) *gateway {
 	var stdout, logs syncBuffer
 	ctx, cancel := context.WithCancel(context.Background())
 	getenv := func(k string) string {
-		if k == "GATEWAY_LISTEN" {
+		if k == "GATEWAY_LISTEN" || k == "GATEWAY_METRICS_LISTEN" {
 			return "127.0.0.1:0"
 		}
 		return ""

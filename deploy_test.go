@@ -48,3 +48,32 @@ func TestManifestsSetOnlyKnownVariables(t *testing.T) {
 		t.Fatalf("found only %d variables in the manifests; the patterns no longer match", seen)
 	}
 }
+
+// The metrics port of the manifests and the Dockerfile is GATEWAY_METRICS_LISTEN's default, so that
+// scraping works without setting it and the public port never serves /metrics.
+func TestManifestsExposeTheMetricsListener(t *testing.T) {
+	var port string
+	for _, v := range config.Vars {
+		if v.Name == "GATEWAY_METRICS_LISTEN" {
+			_, port, _ = strings.Cut(v.Default, ":")
+		}
+	}
+	if port == "" {
+		t.Fatal("GATEWAY_METRICS_LISTEN has no default port")
+	}
+	for file, want := range map[string][]string{
+		"deploy/kubernetes/deployment.yaml": {"{name: metrics, containerPort: " + port + "}", `prometheus.io/port: "` + port + `"`, "enableServiceLinks: false"},
+		"deploy/kubernetes/service.yaml":    {"{name: metrics, port: " + port + ", targetPort: metrics}"},
+		"deploy/Dockerfile":                 {"EXPOSE 8080 " + port},
+	} {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range want {
+			if !strings.Contains(string(b), w) {
+				t.Errorf("%s lacks %q", file, w)
+			}
+		}
+	}
+}

@@ -100,6 +100,10 @@ func admin(ctx context.Context, cmd string, args []string, getenv func(string) s
 			return nil
 		}
 	}
+	// An unknown word is named before the configuration is read, so it is named even without one.
+	if code := cli.CheckCommand(stderr, append([]string{cmd}, args...)); code != cli.ExitOK {
+		return exitCode(code)
+	}
 	cfg, err := config.LoadTalkio(getenv)
 	if err != nil {
 		fmt.Fprintln(stderr, err)

@@ -45,6 +45,20 @@ func TestRunUnknownCommandIsAUsageError(t *testing.T) {
 	}
 }
 
+// Issue 12 point 5: an unknown admin subcommand is named in one line even without any configuration.
+func TestUnknownAdminSubcommandWithoutConfiguration(t *testing.T) {
+	var stderr bytes.Buffer
+	err := run(context.Background(), []string{"users", "frobnicate"}, env(nil), io.Discard, &stderr)
+	var code exitCode
+	if !errors.As(err, &code) || code != 2 {
+		t.Fatalf("got %v, want exit status 2", err)
+	}
+	want := `error: unknown command "frobnicate" in "talkio-gateway users"; run "talkio-gateway users -h" for the list` + "\n"
+	if stderr.String() != want {
+		t.Errorf("stderr = %q, want %q", stderr.String(), want)
+	}
+}
+
 // A partial configuration never falls back to demo mode: it stops with every missing variable named.
 func TestPartialConfigurationStopsNamingEveryMissingVariable(t *testing.T) {
 	var stderr bytes.Buffer
@@ -76,7 +90,7 @@ func TestAdminCommandNeedsTalkioConfiguration(t *testing.T) {
 // startDemo starts demo mode on a loopback port and stops it when the test ends.
 func startDemo(t *testing.T, extra map[string]string) *gateway {
 	t.Helper()
-	vars := map[string]string{"GATEWAY_LISTEN": "127.0.0.1:0"}
+	vars := map[string]string{"GATEWAY_LISTEN": "127.0.0.1:0", "GATEWAY_METRICS_LISTEN": "127.0.0.1:0"}
 	for k, v := range extra {
 		vars[k] = v
 	}

@@ -150,7 +150,7 @@ func requestLines(t *testing.T, data []byte) []logLine {
 // stops the gateway when the test ends.
 func startInProcess(t *testing.T, vars map[string]string) (*gateway, *lockedBuffer) {
 	t.Helper()
-	all := map[string]string{"GATEWAY_LISTEN": "127.0.0.1:0", "GATEWAY_LOG_FORMAT": "json", "GATEWAY_LOG_LEVEL": "debug"}
+	all := map[string]string{"GATEWAY_LISTEN": "127.0.0.1:0", "GATEWAY_METRICS_LISTEN": "127.0.0.1:0", "GATEWAY_LOG_FORMAT": "json", "GATEWAY_LOG_LEVEL": "debug"}
 	maps.Copy(all, vars)
 	logs := newLockedBuffer()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -327,7 +327,7 @@ func TestMetricsThroughTheGateway(t *testing.T) {
 		separate bool
 	}{
 		{"main listener", nil, false},
-		{"GATEWAY_METRICS_LISTEN", map[string]string{"GATEWAY_METRICS_LISTEN": "127.0.0.1:0"}, true},
+		{"GATEWAY_METRICS_LISTEN", map[string]string{"GATEWAY_METRICS_LISTEN": "localhost:0"}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -901,6 +901,7 @@ func newCluster(t *testing.T, sessionSecret string) *cluster {
 
 	c.vars = map[string]string{
 		"GATEWAY_LISTEN":         "127.0.0.1:0",
+		"GATEWAY_METRICS_LISTEN": "127.0.0.1:0", // the same value: /metrics on the main listener
 		"GATEWAY_PUBLIC_URL":     c.public,
 		"GATEWAY_SESSION_SECRET": sessionSecret,
 		"OIDC_ISSUER":            c.idp.Issuer(),

@@ -49,8 +49,6 @@ type Env struct {
 	// AppURL is the Talkio app origin (TALKIO_APP_URL) "users link" builds
 	// its links on; when empty, the token response's loginLink lends its origin.
 	AppURL string
-	// Program is the binary name shown in usage; "talkio-gateway" when empty.
-	Program string
 	// IDRule and Issuer turn a provider subject into the Talkio id ("users id", --subject), the way
 	// sign-in does (TALKIO_USER_ID_MODE, TALKIO_USER_ID_KEY, OIDC_ISSUER).
 	IDRule provision.IDRule
@@ -90,6 +88,9 @@ type command struct {
 // commands is the table of top-level commands.
 var commands = []*command{usersCommand, expiredCommand, sweepCommand, usageCommand, conversationsCommand}
 
+// program is the binary's name as usage shows it.
+const program = "talkio-gateway"
+
 // IsCommand reports whether name is one of the admin commands, so main can
 // tell "talkio-gateway users …" from serving.
 func IsCommand(name string) bool {
@@ -98,7 +99,7 @@ func IsCommand(name string) bool {
 
 // Usage writes the list of admin commands.
 func Usage(w io.Writer) {
-	usageList(w, "talkio-gateway", commands)
+	usageList(w, program, commands)
 }
 
 func usageList(w io.Writer, prefix string, cmds []*command) {
@@ -143,22 +144,40 @@ func Run(ctx context.Context, env Env, args []string) int {
 	if env.Now == nil {
 		env.Now = time.Now
 	}
-	if env.Program == "" {
-		env.Program = "talkio-gateway"
+	return (&runner{env: env}).start(ctx, args)
+}
+
+// CheckCommand checks the command words of args (the command and its
+// subcommand) without running anything or needing a client, so that main can
+// refuse an unknown word, or a missing subcommand, before it loads the
+// configuration: "users frobnicate" names frobnicate even where nothing is
+// configured. It writes what Run would write and returns ExitUsage, or ExitOK
+// when the words are known (then main loads the configuration and calls Run).
+func CheckCommand(stderr io.Writer, args []string) int {
+	if stderr == nil {
+		stderr = io.Discard
 	}
-	r := &runner{env: env}
+	return (&runner{env: Env{Stdout: io.Discard, Stderr: stderr, Now: time.Now}, check: true}).start(context.Background(), args)
+}
+
+func (r *runner) start(ctx context.Context, args []string) int {
 	if len(args) == 0 {
-		fmt.Fprintln(env.Stderr, "error: no command given")
-		usageList(env.Stderr, env.Program, commands)
+		fmt.Fprintln(r.env.Stderr, "error: no command given")
+		usageList(r.env.Stderr, program, commands)
 		return ExitUsage
 	}
 	c := findCommand(commands, args[0])
 	if c == nil {
-		fmt.Fprintf(env.Stderr, "error: unknown command %q\n", args[0])
-		usageList(env.Stderr, env.Program, commands)
+		unknownWord(r.env.Stderr, program, args[0])
 		return ExitUsage
 	}
-	return r.dispatch(ctx, env.Program+" "+c.name, c, args[1:])
+	return r.dispatch(ctx, program+" "+c.name, c, args[1:])
+}
+
+// unknownWord writes the one line an unknown command or subcommand gets: the
+// word and where to find the list, not the whole help.
+func unknownWord(w io.Writer, path, word string) {
+	fmt.Fprintf(w, "error: unknown command %q in %q; run \"%s -h\" for the list\n", word, path, path)
 }
 
 // runner carries the environment and the client chosen by --org through one
@@ -166,6 +185,7 @@ func Run(ctx context.Context, env Env, args []string) int {
 type runner struct {
 	env    Env
 	client *talkio.Client
+	check  bool // CheckCommand: stop once the command words are known
 }
 
 func (r *runner) now() time.Time { return r.env.Now() }
@@ -173,6 +193,9 @@ func (r *runner) now() time.Time { return r.env.Now() }
 func (r *runner) dispatch(ctx context.Context, path string, c *command, args []string) int {
 	if c.sub != nil {
 		if len(args) == 0 || args[0] == "-h" || args[0] == "-help" || args[0] == "--help" || args[0] == "help" {
+			if r.check && len(args) > 0 {
+				return ExitOK
+			}
 			if len(args) == 0 {
 				fmt.Fprintf(r.env.Stderr, "error: %s needs a subcommand\n", path)
 				printSubUsage(r.env.Stderr, path, c)
@@ -183,11 +206,13 @@ func (r *runner) dispatch(ctx context.Context, path string, c *command, args []s
 		}
 		s := findCommand(c.sub, args[0])
 		if s == nil {
-			fmt.Fprintf(r.env.Stderr, "error: unknown subcommand %q\n", path+" "+args[0])
-			printSubUsage(r.env.Stderr, path, c)
+			unknownWord(r.env.Stderr, path, args[0])
 			return ExitUsage
 		}
 		return r.dispatch(ctx, path+" "+s.name, s, args[1:])
+	}
+	if r.check {
+		return ExitOK
 	}
 
 	fs := flag.NewFlagSet(path, flag.ContinueOnError)
@@ -228,14 +253,15 @@ func (r *runner) report(err error, path string, c *command, fs *flag.FlagSet) in
 	case errors.As(err, &ue), errors.As(err, &ve):
 		// A talkio.ValidationError is raised before sending, from an
 		// argument the operator typed: it is a usage error too.
-		fmt.Fprintf(r.env.Stderr, "error: %v\n", err)
+		fmt.Fprintf(r.env.Stderr, "error: %s\n", termSafe(err.Error()))
 		printCommandUsage(r.env.Stderr, path, c, fs)
 		return ExitUsage
 	case errors.Is(err, errReported):
 		// The command has already printed the details (sweep, usage report).
 		return ExitFailure
 	default:
-		fmt.Fprintf(r.env.Stderr, "error: %s\n", describe(err))
+		// The message may carry the API's own text: it goes through termSafe too.
+		fmt.Fprintf(r.env.Stderr, "error: %s\n", termSafe(describe(err)))
 		return ExitFailure
 	}
 }

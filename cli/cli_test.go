@@ -146,9 +146,10 @@ func TestBadInput(t *testing.T) {
 		wantErr string // in stderr
 	}{
 		{"no command", nil, "no command given"},
-		{"unknown command", []string{"nope"}, `unknown command "nope"`},
+		{"unknown command", []string{"nope"}, `error: unknown command "nope" in "talkio-gateway"; run "talkio-gateway -h" for the list` + "\n"},
 		{"users without subcommand", []string{"users"}, "needs a subcommand"},
-		{"users unknown subcommand", []string{"users", "frob"}, `unknown subcommand`},
+		{"users unknown subcommand", []string{"users", "frob"}, `error: unknown command "frob" in "talkio-gateway users"; run "talkio-gateway users -h" for the list` + "\n"},
+		{"expired unknown subcommand", []string{"expired", "frobnicate", "--json"}, `error: unknown command "frobnicate" in "talkio-gateway expired"`},
 		{"users list extra arg", []string{"users", "list", "extra"}, `unexpected argument "extra"`},
 		{"users list bad type", []string{"users", "list", "--type", "admin"}, `--type: "admin"`},
 		{"users list bad flag", []string{"users", "list", "--bogus"}, "flag provided but not defined: -bogus"},
@@ -222,7 +223,12 @@ func TestBadInput(t *testing.T) {
 			if !strings.Contains(stderr, tt.wantErr) {
 				t.Errorf("stderr lacks %q:\n%s", tt.wantErr, stderr)
 			}
-			if !strings.HasPrefix(stderr, "error: ") || !strings.Contains(stderr, "usage:") && !strings.Contains(stderr, "Admin commands") {
+			if strings.Contains(tt.wantErr, "unknown command") {
+				// Issue 12 point 5: one line naming the word and the -h hint, not the whole help.
+				if stderr != tt.wantErr && strings.Count(stderr, "\n") != 1 {
+					t.Errorf("stderr is not one line:\n%s", stderr)
+				}
+			} else if !strings.HasPrefix(stderr, "error: ") || !strings.Contains(stderr, "usage:") && !strings.Contains(stderr, "Admin commands") {
 				t.Errorf("stderr is not an error plus usage:\n%s", stderr)
 			}
 			if h.stdout.Len() != 0 {

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -73,27 +74,67 @@ func newTable(w io.Writer, header ...string) *table {
 	return t
 }
 
-// row writes one line; tabs and newlines inside a cell are replaced so a
-// value from the API cannot break the alignment or forge a line.
+// row writes one line; every cell goes through termSafe, so a value from
+// the API cannot break the alignment, forge a line or drive the terminal.
 func (t *table) row(cells ...string) {
 	for i, c := range cells {
-		cells[i] = cleanCell(c)
+		if c == "" {
+			c = "-"
+		}
+		cells[i] = termSafe(c)
 	}
 	fmt.Fprintln(t.tw, strings.Join(cells, "\t"))
 }
 
 func (t *table) flush() error { return t.tw.Flush() }
 
-func cleanCell(s string) string {
-	if s == "" {
-		return "-"
-	}
+// termSafe is the one sanitiser of text the CLI shows on a terminal. C0
+// controls, DEL and C1 controls (U+0080–U+009F: U+009B is a one-byte CSI
+// that starts an escape sequence on many terminals) become a space, so a
+// cell keeps its width; bidirectional embeddings, overrides, isolates and
+// marks (U+202A–U+202E, U+2066–U+2069, U+200E, U+200F, U+061C) are removed,
+// so a name cannot make "evil.example" read as another id or reorder the
+// columns around it (the "Trojan Source" trick).
+func termSafe(s string) string {
 	return strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
+		switch {
+		case r < 0x20 || r == 0x7f || (r >= 0x80 && r <= 0x9f):
 			return ' '
+		case r >= 0x202a && r <= 0x202e, r >= 0x2066 && r <= 0x2069, r == 0x200e, r == 0x200f, r == 0x061c:
+			return -1
 		}
 		return r
 	}, s)
+}
+
+// csvWriter is the one way the CLI writes CSV: every cell is neutralised
+// against formula injection first (see csvCell).
+type csvWriter struct{ w *csv.Writer }
+
+func newCSV(w io.Writer) *csvWriter { return &csvWriter{w: csv.NewWriter(w)} }
+
+func (c *csvWriter) row(cells ...string) {
+	out := make([]string, len(cells))
+	for i, cell := range cells {
+		out[i] = csvCell(cell)
+	}
+	_ = c.w.Write(out) // the error sticks; flush reports it
+}
+
+func (c *csvWriter) flush() error {
+	c.w.Flush()
+	return c.w.Error()
+}
+
+// csvCell neutralises a cell that a spreadsheet would run as a formula
+// (OWASP "CSV Injection"): one that starts with = + - @, a tab or a carriage
+// return gets a leading single quote, which spreadsheets show as text and
+// a reader still recognises. encoding/csv then quotes what needs quoting.
+func csvCell(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
 }
 
 func fmtTime(t *time.Time) string {

@@ -207,9 +207,9 @@ func (r *runner) sweepApply(ctx context.Context, o *sweepOpts, rep *sweepReport,
 				if !o.json {
 					switch res.status {
 					case "deleted":
-						fmt.Fprintf(r.env.Stdout, "deleted %s\n", id)
+						fmt.Fprintf(r.env.Stdout, "deleted %s\n", termSafe(id))
 					case "gone":
-						fmt.Fprintf(r.env.Stdout, "already gone %s\n", id)
+						fmt.Fprintf(r.env.Stdout, "already gone %s\n", termSafe(id))
 					}
 				}
 				if res.err != nil {

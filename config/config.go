@@ -4,10 +4,12 @@
 // [Error], never only the first. Secrets are never printed: [Config.Redacted], String, GoString,
 // LogValue and MarshalJSON all show them as "[redacted]". An empty variable counts as unset.
 //
-// The package knows nothing of HTTP beyond the http.SameSite type of one field.
+// The package knows nothing of HTTP beyond the http.SameSite type of one field; it borrows the chat
+// template rule from package talkio (checkTemplate), so that rule lives in one place.
 package config
 
 import (
+	"crypto/rsa"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -15,6 +17,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"sort"
 	"strings"
 	"time"
 )
@@ -31,8 +34,8 @@ const maxSecretFile = 64 << 10
 
 // Config is the validated, typed configuration. Durations, URLs and lists are parsed; defaults applied.
 type Config struct {
-	// Demo is true when none of the DemoSupplied variables was set. Main fills in the demo's URLs and keys;
-	// those fields are left zero by Load.
+	// Demo is true when no RoleDeployment variable was set. Main fills in the demo's URLs and keys (and
+	// IDKey in pseudonymous mode when none was given); those fields are left zero by Load.
 	Demo bool
 
 	Listen      string
@@ -65,11 +68,37 @@ type Config struct {
 	FrameAncestors []string      // CSP frame-ancestors sources
 	SupportContact string
 
-	MetricsListen    string // "" = on Listen
+	// IDMode is IDModeClaim or IDModePseudonymous. IDKey is TALKIO_USER_ID_KEY: set (≥ 32 bytes) exactly
+	// in pseudonymous mode, except in demo mode, where it is nil unless given and main makes one.
+	IDMode     string
+	IDKey      []byte
+	SendFields SendFields // profile fields sent to Talkio besides the id
+
+	// SCIMTokens are the accepted bearer tokens (each ≥ 32 characters, distinct); nil means SCIM is
+	// off (see SCIMEnabled).
+	SCIMTokens          []string
+	SCIMUserIDAttribute string // SCIMAttributeExternalID or SCIMAttributeUserName
+	SCIMDeactivate      string // SCIMDeactivateDelete or SCIMDeactivateSuspend
+	// SCIMSignInCreates keeps creating Talkio users at sign-in while SCIM is on; Load sets it in demo mode.
+	SCIMSignInCreates bool
+
+	// LTIPlatforms are the LMS registrations; nil means LTI is off. Each has its Organization filled in
+	// (TALKIO_ORGANIZATION when the registration names none).
+	LTIPlatforms []LTIPlatform
+	LTIToolKeys  []*rsa.PrivateKey // ≥ 2048 bits, distinct; the first signs, all are published; set iff LTIPlatforms is
+	LTITemplates []LTITemplate     // the deep-linking picker's templates, in the order given
+
+	// MetricsListen is where /metrics is served on its own listener (default ":9090"); "" means on
+	// Listen, which is what setting GATEWAY_METRICS_LISTEN to GATEWAY_LISTEN's exact value asks for. The
+	// main listener answers 404 for /metrics whenever MetricsListen is not "".
+	MetricsListen    string
 	LogLevel         slog.Level
 	LogFormat        string // LogFormatAuto, LogFormatJSON or LogFormatText
 	ShutdownTimeout  time.Duration
 	ReadyCheckTalkio bool
+	OpenBurst        int     // per-user token bucket for opens: size …
+	OpenPerSecond    float64 // … and refill rate (> 0)
+	TrustProxy       bool    // keep a client-sent X-Request-ID
 
 	cliOnly  bool            // loaded by LoadTalkio: only the admin CLI's variables were read
 	fromFile map[string]bool // secret variables read from NAME_FILE
@@ -79,6 +108,12 @@ type Config struct {
 type Claims struct {
 	UserID, Name, Email, Phone, Groups, Locale, AccountExpiresAt, Organization string
 }
+
+// SCIMEnabled reports whether /scim/v2 is on: SCIM_TOKEN is set.
+func (c *Config) SCIMEnabled() bool { return len(c.SCIMTokens) > 0 }
+
+// LTIEnabled reports whether /lti/ is on: LTI_PLATFORMS is set.
+func (c *Config) LTIEnabled() bool { return len(c.LTIPlatforms) > 0 }
 
 // RedirectURL is the OAuth 2.0 redirect URI to register at the provider.
 func (c *Config) RedirectURL() string {
@@ -113,42 +148,54 @@ func (e *Error) Error() string {
 }
 
 // Load reads the gateway's configuration through getenv (os.Getenv when nil); NAME_FILE twins are read
-// with os.ReadFile. See [Loader] to inject the file reader.
-func Load(getenv func(string) string) (*Config, error) {
-	return Loader{Getenv: getenv}.Load()
+// with os.ReadFile. environ lists the environment's NAME=value entries, as os.Environ returns them, so
+// that a misspelled variable stops the start; when none is given, os.Environ() is used (a map-backed
+// getenv in a test is then checked against the test process's environment, which holds no gateway
+// variables). See [Loader] to inject everything.
+func Load(getenv func(string) string, environ ...string) (*Config, error) {
+	return Loader{Getenv: getenv, Environ: environ}.Load()
 }
 
 // LoadTalkio reads only what the admin CLI needs to call the Partner API; see [Loader.LoadTalkio].
-func LoadTalkio(getenv func(string) string) (*Config, error) {
-	return Loader{Getenv: getenv}.LoadTalkio()
+// environ is as for [Load].
+func LoadTalkio(getenv func(string) string, environ ...string) (*Config, error) {
+	return Loader{Getenv: getenv, Environ: environ}.LoadTalkio()
 }
 
 // Loader reads configuration through injectable functions, so tests need neither environment nor files.
 type Loader struct {
-	Getenv   func(string) string          // nil: os.Getenv
+	Getenv func(string) string // nil: os.Getenv
+	// Environ is the environment's NAME=value entries, checked for unknown names; nil: os.Environ(),
+	// empty: nothing to check.
+	Environ  []string
 	ReadFile func(string) ([]byte, error) // nil: os.ReadFile
 }
 
-// Load reads, defaults and validates every variable. With none of the DemoSupplied variables set it
-// returns a demo configuration (Demo true, those fields zero) after validating the others. Otherwise every
-// Required variable must be set. The error, an *Error, lists every problem.
+// Load reads, defaults and validates every variable. With no RoleDeployment variable set it returns a
+// demo configuration (Demo true, the demo-supplied fields zero) after validating the others. Otherwise
+// every Required variable must be set. Any variable of the environment that looks like the gateway's
+// but is not one of [Vars] is a problem too. The error, an *Error, lists every problem.
 func (l Loader) Load() (*Config, error) { return l.load(false) }
 
 // LoadTalkio reads TALKIO_API_URL, TALKIO_PROVIDER, TALKIO_API_KEY, TALKIO_ORGANIZATION (or the
-// organization map), TALKIO_TIMEOUT, the other TALKIO_ variables when set, and the log settings; OIDC and
-// gateway variables are ignored. There is no demo mode.
+// organization map), TALKIO_TIMEOUT, the other TALKIO_ variables when set, OIDC_ISSUER when set (the
+// pseudonymous ids hash it), and the log settings; the other variables are ignored but their names are
+// checked as for Load. There is no demo mode.
 func (l Loader) LoadTalkio() (*Config, error) { return l.load(true) }
 
 func (l Loader) load(cliOnly bool) (*Config, error) {
-	getenv, readFile := l.Getenv, l.ReadFile
+	getenv, readFile, environ := l.Getenv, l.ReadFile, l.Environ
 	if getenv == nil {
 		getenv = os.Getenv
 	}
 	if readFile == nil {
 		readFile = os.ReadFile
 	}
+	if environ == nil {
+		environ = os.Environ()
+	}
 	c := &Config{cliOnly: cliOnly, fromFile: map[string]bool{}}
-	var problems []string
+	problems := unknownNames(environ)
 
 	// Read raw values first: demo detection and RequiredUnless need to know what is set.
 	raw := map[string]string{}
@@ -167,18 +214,18 @@ func (l Loader) load(cliOnly bool) (*Config, error) {
 		c.fromFile[v.Name] = fromFile
 	}
 
-	var setDemo []string
+	var setDeployment []string
 	for _, v := range Vars {
-		if !v.DemoSupplied || (cliOnly && v.cli == cliIgnored) {
+		if v.Role != RoleDeployment || (cliOnly && v.cli == cliIgnored) {
 			continue
 		}
 		if raw[v.Name] != "" || failed[v.Name] {
-			setDemo = append(setDemo, v.Name)
+			setDeployment = append(setDeployment, v.Name)
 		}
 	}
-	c.Demo = !cliOnly && len(setDemo) == 0
+	c.Demo = !cliOnly && len(setDeployment) == 0
 
-	missingDemo := false
+	var missingNames []string
 	for _, v := range Vars {
 		if (cliOnly && v.cli == cliIgnored) || failed[v.Name] {
 			continue
@@ -187,7 +234,7 @@ func (l Loader) load(cliOnly bool) (*Config, error) {
 		if s == "" {
 			if isRequired(v, cliOnly, c.Demo) && (v.RequiredUnless == "" || raw[v.RequiredUnless] == "") {
 				problems = append(problems, missing(v))
-				missingDemo = missingDemo || v.DemoSupplied
+				missingNames = append(missingNames, v.Name)
 			}
 			if v.Default == "" {
 				continue
@@ -195,26 +242,49 @@ func (l Loader) load(cliOnly bool) (*Config, error) {
 			s = v.Default
 		}
 		if err := v.parse(c, s); err != nil {
-			label := v.Name
+			suffix := ""
 			if c.fromFile[v.Name] {
-				label += " (from " + v.Name + "_FILE)"
+				suffix = " (from " + v.Name + "_FILE)"
 			}
 			for _, e := range splitJoined(err) {
-				problems = append(problems, label+": "+e.Error())
+				var at *atError
+				if errors.As(e, &at) {
+					problems = append(problems, v.Name+at.path+suffix+": "+at.err.Error())
+					continue
+				}
+				problems = append(problems, v.Name+suffix+": "+e.Error())
 			}
 		}
 	}
-	problems = append(problems, crossCheck(c, raw)...)
+	problems = append(problems, crossCheck(c, raw, cliOnly)...)
+	if c.Demo {
+		// Demo mode shows sign-in and SCIM side by side: people the directory has not pushed still get in.
+		c.SCIMSignInCreates = true
+	}
 
 	if len(problems) > 0 {
 		e := &Error{Problems: problems}
-		if missingDemo && !cliOnly {
-			e.Note = "Demo mode starts only when none of " + strings.Join(demoNames(), ", ") +
-				" (nor their _FILE twins) is set; set here: " + strings.Join(setDemo, ", ") + "."
+		if len(missingNames) > 0 && !cliOnly {
+			e.Note = "Demo mode starts only when no variable of a real deployment is set (only " +
+				strings.Join(demoKeeps(), ", ") + " may be); set here: " + strings.Join(setDeployment, ", ") +
+				"; missing for a real deployment: " + strings.Join(missingNames, ", ") + "."
 		}
 		return nil, e
 	}
 	return c, nil
+}
+
+// atError is a problem inside a structured value (an element of LTI_PLATFORMS); path, like
+// "[1].jwks_url", follows the variable's name in the problem.
+type atError struct {
+	path string
+	err  error
+}
+
+func (e *atError) Error() string { return e.path + ": " + e.err.Error() }
+
+func at(path string, format string, a ...any) error {
+	return &atError{path: path, err: fmt.Errorf(format, a...)}
 }
 
 func isRequired(v Var, cliOnly, demo bool) bool {
@@ -231,21 +301,24 @@ func isRequired(v Var, cliOnly, demo bool) bool {
 // lookup returns a variable's raw value, from NAME or, for secrets, from the file NAME_FILE names.
 // A problem never contains a secret's value.
 func lookup(v Var, getenv func(string) string, readFile func(string) ([]byte, error)) (val string, fromFile bool, problem string) {
-	if !v.Secret {
+	if !v.fileable() {
 		if getenv(v.Name+"_FILE") != "" {
 			// Silently ignoring it would leave the variable unset (or the gateway in demo mode).
 			var secrets []string
 			for _, s := range Vars {
-				if s.Secret {
+				if s.fileable() {
 					secrets = append(secrets, s.Name)
 				}
 			}
-			return "", false, v.Name + "_FILE: only secrets (" + strings.Join(secrets, ", ") + ") can be read from a file; set " +
+			return "", false, v.Name + "_FILE: only " + strings.Join(secrets, ", ") + " can be read from a file; set " +
 				v.Name + " itself"
 		}
 		return strings.TrimSpace(getenv(v.Name)), false, ""
 	}
 	val = strings.TrimRight(getenv(v.Name), "\r\n")
+	if !v.Secret {
+		val = strings.TrimSpace(val)
+	}
 	path := strings.TrimSpace(getenv(v.Name + "_FILE"))
 	if path == "" {
 		return val, false, ""
@@ -292,7 +365,7 @@ func missing(v Var) string {
 	if v.Example != "" {
 		b.WriteString("; e.g. " + v.Example)
 	}
-	if v.Secret {
+	if v.fileable() {
 		b.WriteString("; or put it in a file named by " + v.Name + "_FILE")
 	}
 	return b.String()
@@ -307,12 +380,17 @@ func splitJoined(err error) []error {
 }
 
 // crossCheck validates rules that involve more than one variable. raw tells what was set.
-func crossCheck(c *Config, raw map[string]string) []string {
+func crossCheck(c *Config, raw map[string]string, cliOnly bool) []string {
 	var problems []string
-	if c.MetricsListen != "" && c.Listen != "" && sameListener(c.Listen, c.MetricsListen) {
-		problems = append(problems, fmt.Sprintf(
-			"GATEWAY_METRICS_LISTEN: must differ from GATEWAY_LISTEN (both %q); leave it empty to serve /metrics on GATEWAY_LISTEN",
-			c.MetricsListen))
+	if c.MetricsListen != "" && c.Listen != "" {
+		switch {
+		case c.MetricsListen == c.Listen:
+			c.MetricsListen = "" // asked for: /metrics on the main listener
+		case sameListener(c.Listen, c.MetricsListen):
+			problems = append(problems, fmt.Sprintf(
+				"GATEWAY_METRICS_LISTEN: %q collides with GATEWAY_LISTEN (%q); use another port, or exactly %q to serve /metrics on the main listener",
+				c.MetricsListen, c.Listen, c.Listen))
+		}
 	}
 	if raw["TALKIO_ORGANIZATION_MAP"] != "" && raw["TALKIO_ORGANIZATION_CLAIM"] == "" {
 		problems = append(problems,
@@ -326,5 +404,71 @@ func crossCheck(c *Config, raw map[string]string) []string {
 		problems = append(problems,
 			"GATEWAY_COOKIE_SAMESITE: none needs an https GATEWAY_PUBLIC_URL (browsers drop SameSite=None cookies that are not Secure); use lax or serve the gateway over https")
 	}
+	problems = append(problems, checkIDMode(c, raw, cliOnly)...)
+	if !cliOnly {
+		problems = append(problems, checkLTI(c, raw)...)
+	}
 	return problems
+}
+
+// checkIDMode ties TALKIO_USER_ID_KEY to the pseudonymous mode.
+func checkIDMode(c *Config, raw map[string]string, cliOnly bool) []string {
+	var problems []string
+	switch {
+	case c.IDMode == IDModePseudonymous && raw["TALKIO_USER_ID_KEY"] == "" && !c.Demo:
+		problems = append(problems, "TALKIO_USER_ID_KEY: not set, but TALKIO_USER_ID_MODE is pseudonymous; "+
+			"give a key of at least 32 bytes, e.g. $(openssl rand -base64 48), and keep it: another key gives everyone new accounts; "+
+			"or put it in a file named by TALKIO_USER_ID_KEY_FILE")
+	case c.IDMode == IDModeClaim && raw["TALKIO_USER_ID_KEY"] != "":
+		// An error, not a warning: a key without the mode most likely means the operator believes the
+		// ids are pseudonymous while the provider's ids go to Talkio as they are.
+		problems = append(problems, "TALKIO_USER_ID_KEY: set, but TALKIO_USER_ID_MODE is claim, which sends the CLAIM_USER_ID value to Talkio as it is; "+
+			"set TALKIO_USER_ID_MODE=pseudonymous, or unset the key")
+	}
+	if cliOnly && c.IDMode == IDModePseudonymous && raw["OIDC_ISSUER"] == "" {
+		problems = append(problems, "OIDC_ISSUER: not set, but TALKIO_USER_ID_MODE is pseudonymous; the admin commands need the gateway's issuer to find people by their provider id")
+	}
+	return problems
+}
+
+// checkLTI fills in the registrations' default organization and checks they name one the gateway
+// serves, and that a tool key is given with the registrations.
+func checkLTI(c *Config, raw map[string]string) []string {
+	var problems []string
+	if raw["LTI_PLATFORMS"] != "" && raw["LTI_TOOL_KEY"] == "" {
+		problems = append(problems, "LTI_TOOL_KEY: not set, but LTI_PLATFORMS is; give the tool's RSA private key in PEM, "+
+			"e.g. from: openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048; or put it in a file named by LTI_TOOL_KEY_FILE")
+	}
+	served := map[string]bool{}
+	if c.TalkioOrganization != "" {
+		served[c.TalkioOrganization] = true
+	}
+	for _, slug := range c.OrganizationMap {
+		served[slug] = true
+	}
+	for i := range c.LTIPlatforms {
+		p := &c.LTIPlatforms[i]
+		switch {
+		case p.Organization == "" && c.TalkioOrganization == "":
+			if raw["TALKIO_ORGANIZATION"] == "" { // else TALKIO_ORGANIZATION's own problem says it all
+				problems = append(problems, fmt.Sprintf("LTI_PLATFORMS[%d].organization: not set, and TALKIO_ORGANIZATION (its default) is not set either; "+
+					"name the organization slug this platform's users belong to", i))
+			}
+		case p.Organization == "":
+			p.Organization = c.TalkioOrganization
+		case len(served) > 0 && !served[p.Organization]:
+			problems = append(problems, fmt.Sprintf("LTI_PLATFORMS[%d].organization: %s is not an organization the gateway serves; name one of %s",
+				i, quote(p.Organization), strings.Join(sortedKeys(served), ", ")))
+		}
+	}
+	return problems
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }

@@ -143,6 +143,14 @@ func TestDefaults(t *testing.T) {
 		LogLevel:        slog.LevelInfo,
 		LogFormat:       LogFormatAuto,
 		ShutdownTimeout: 25 * time.Second,
+		MetricsListen:   ":9090",
+		IDMode:          IDModeClaim,
+		SendFields:      SendFields{Name: true, Email: true, Phone: true},
+
+		SCIMUserIDAttribute: SCIMAttributeExternalID,
+		SCIMDeactivate:      SCIMDeactivateDelete,
+		OpenBurst:           10,
+		OpenPerSecond:       1,
 	}
 	got := *c
 	// Fields with no default, or set by prodEnv, are compared elsewhere.
@@ -153,7 +161,8 @@ func TestDefaults(t *testing.T) {
 		t.Errorf("defaults:\n got %#v\nwant %#v", fieldsOf(got), fieldsOf(want))
 	}
 	if c.AccountTTL != 0 || c.DefaultSettings != nil || c.OrganizationMap != nil || c.FacilitatorGroups != nil ||
-		c.AllowedGroups != nil || c.MetricsListen != "" || c.ReadyCheckTalkio {
+		c.AllowedGroups != nil || c.ReadyCheckTalkio || c.IDKey != nil || c.SCIMEnabled() || c.SCIMSignInCreates ||
+		c.LTIEnabled() || c.LTIToolKeys != nil || c.LTITemplates != nil || c.TrustProxy {
 		t.Errorf("optional fields set without their variables: %+v", fieldsOf(*c))
 	}
 }
@@ -266,7 +275,9 @@ func TestEnumsAndBools(t *testing.T) {
 		{map[string]string{"TALKIO_DEFAULT_SETTINGS": " { } "}, func(c *Config) bool { return c.DefaultSettings == nil }},
 		{map[string]string{"OIDC_ISSUER": "http://127.0.0.1:5556"}, func(c *Config) bool { return c.OIDCIssuer.Host == "127.0.0.1:5556" }},
 		{map[string]string{"OIDC_ISSUER": "https://login.example/"}, func(c *Config) bool { return c.OIDCIssuer.String() == "https://login.example/" }},
-		{map[string]string{"GATEWAY_METRICS_LISTEN": ":0", "GATEWAY_LISTEN": ":0"}, func(c *Config) bool { return c.MetricsListen == ":0" }},
+		{map[string]string{"GATEWAY_METRICS_LISTEN": "localhost:0", "GATEWAY_LISTEN": "127.0.0.1:0"}, func(c *Config) bool { return c.MetricsListen == "localhost:0" }},
+		{map[string]string{"GATEWAY_METRICS_LISTEN": ":8080"}, func(c *Config) bool { return c.MetricsListen == "" }},
+		{map[string]string{"GATEWAY_METRICS_LISTEN": "127.0.0.1:0", "GATEWAY_LISTEN": "127.0.0.1:0"}, func(c *Config) bool { return c.MetricsListen == "" }},
 		{map[string]string{"GATEWAY_METRICS_LISTEN": "127.0.0.1:8080", "GATEWAY_LISTEN": "127.0.0.2:8080"}, func(c *Config) bool { return true }},
 		{map[string]string{"TALKIO_PROVIDER": providerSecret + "\r\n"}, func(c *Config) bool { return c.TalkioProvider == providerSecret }},
 	}
@@ -381,8 +392,8 @@ func TestValidation(t *testing.T) {
 		{"org map bad slug", map[string]string{"TALKIO_ORGANIZATION_CLAIM": "school", "TALKIO_ORGANIZATION_MAP": "north=a/b"}, `TALKIO_ORGANIZATION_MAP: pair "north=a/b": slug must be an organization slug`},
 		{"org map empty", map[string]string{"TALKIO_ORGANIZATION_CLAIM": "school", "TALKIO_ORGANIZATION_MAP": " , "}, "TALKIO_ORGANIZATION_MAP: lists no pair"},
 		{"metrics listen syntax", map[string]string{"GATEWAY_METRICS_LISTEN": "9090"}, "GATEWAY_METRICS_LISTEN: must be host:port"},
-		{"metrics listen same", map[string]string{"GATEWAY_METRICS_LISTEN": ":8080"}, `GATEWAY_METRICS_LISTEN: must differ from GATEWAY_LISTEN (both ":8080")`},
-		{"metrics listen overlapping", map[string]string{"GATEWAY_METRICS_LISTEN": "127.0.0.1:8080"}, "GATEWAY_METRICS_LISTEN: must differ from GATEWAY_LISTEN"},
+		{"metrics listen overlapping", map[string]string{"GATEWAY_METRICS_LISTEN": "127.0.0.1:8080"}, `GATEWAY_METRICS_LISTEN: "127.0.0.1:8080" collides with GATEWAY_LISTEN (":8080"); use another port, or exactly ":8080"`},
+		{"metrics listen default collides", map[string]string{"GATEWAY_LISTEN": "0.0.0.0:9090"}, `GATEWAY_METRICS_LISTEN: ":9090" collides with GATEWAY_LISTEN ("0.0.0.0:9090")`},
 		{"log level", map[string]string{"GATEWAY_LOG_LEVEL": "verbose"}, `GATEWAY_LOG_LEVEL: must be one of debug, info, warn, error (got "verbose")`},
 		{"log format", map[string]string{"GATEWAY_LOG_FORMAT": "xml"}, "GATEWAY_LOG_FORMAT: must be one of auto, json, text"},
 		{"shutdown timeout", map[string]string{"GATEWAY_SHUTDOWN_TIMEOUT": "-5s"}, "GATEWAY_SHUTDOWN_TIMEOUT: must be positive"},
@@ -484,10 +495,12 @@ func TestDemoMode(t *testing.T) {
 		t.Errorf("demo-supplied fields filled: %+v", fieldsOf(*c))
 	}
 
-	// Gateway settings are still validated, and the public URL may be given.
-	c = mustLoad(t, map[string]string{"GATEWAY_PUBLIC_URL": "http://localhost:9999", "GATEWAY_LISTEN": ":9999"})
-	if !c.Demo || c.PublicURL.String() != "http://localhost:9999" || c.Listen != ":9999" {
-		t.Errorf("got Demo=%v PublicURL=%v Listen=%q", c.Demo, c.PublicURL, c.Listen)
+	// Operational and privacy settings work in demo mode, and are validated.
+	c = mustLoad(t, map[string]string{"GATEWAY_LISTEN": ":9999", "GATEWAY_METRICS_LISTEN": ":9998", "GATEWAY_LOG_FORMAT": "json",
+		"GATEWAY_SHUTDOWN_TIMEOUT": "3s", "TALKIO_USER_ID_MODE": "pseudonymous", "TALKIO_SEND_FIELDS": "none", "GATEWAY_OPEN_BURST": "3"})
+	if !c.Demo || c.Listen != ":9999" || c.IDMode != IDModePseudonymous || c.IDKey != nil || c.SendFields != (SendFields{}) ||
+		c.OpenBurst != 3 || !c.SCIMSignInCreates {
+		t.Errorf("got %+v", fieldsOf(*c))
 	}
 	_, err := Load(getenv(map[string]string{"GATEWAY_LISTEN": "8080", "GATEWAY_LOG_LEVEL": "chatty"}))
 	ps := problems(t, err)
@@ -499,39 +512,100 @@ func TestDemoMode(t *testing.T) {
 	}
 }
 
+// validValue is a valid value of each variable, for tests that set one at a time.
+func validValue(t *testing.T, v Var) string {
+	t.Helper()
+	if s, ok := prodEnv()[v.Name]; ok {
+		return s
+	}
+	switch v.Name {
+	case "SCIM_TOKEN":
+		return scimToken1
+	case "LTI_TOOL_KEY":
+		return pemKey(t, testKey2048(t))
+	case "TALKIO_USER_ID_KEY":
+		return idKey
+	case "CLAIM_ACCOUNT_EXPIRES_AT":
+		return "subscription_end"
+	}
+	if v.Example != "" {
+		return v.Example
+	}
+	if v.Default != "" {
+		return v.Default
+	}
+	t.Fatalf("no valid value for %s", v.Name)
+	return ""
+}
+
+// Any variable of a real deployment turns demo mode off: the start stops, naming what is set and
+// what is missing. Issue 11 A9: GATEWAY_PUBLIC_URL or ALLOWED_GROUPS alone started a password-less demo.
 func TestPartialConfigurationIsNotDemo(t *testing.T) {
-	for _, name := range demoNames() {
-		t.Run(name, func(t *testing.T) {
-			env := map[string]string{name: prodEnv()[name]}
-			_, err := Load(getenv(env))
+	for _, v := range Vars {
+		if v.Role != RoleDeployment {
+			continue
+		}
+		t.Run(v.Name, func(t *testing.T) {
+			env := map[string]string{v.Name: validValue(t, v)}
+			_, err := Load(getenv(env), "")
 			if err == nil {
-				t.Fatalf("Load with only %s succeeded, want missing variables", name)
+				t.Fatalf("Load with only %s succeeded, want missing variables", v.Name)
 			}
 			ps := problems(t, err)
 			var missingNames []string
 			for _, p := range ps {
 				n, rest, _ := strings.Cut(p, ": ")
-				if !strings.HasPrefix(rest, "not set") {
+				if strings.HasPrefix(rest, "not set;") {
+					missingNames = append(missingNames, n)
+				} else if !strings.HasPrefix(rest, "not set, ") {
 					t.Errorf("unexpected problem %q", p)
 				}
-				missingNames = append(missingNames, n)
 			}
 			var want []string
-			for _, v := range Vars {
-				if v.Required && v.Name != name {
-					want = append(want, v.Name)
+			for _, w := range Vars {
+				if w.Required && w.Name != v.Name && !(w.RequiredUnless != "" && w.RequiredUnless == v.Name) {
+					want = append(want, w.Name)
 				}
 			}
 			if !reflect.DeepEqual(missingNames, want) {
 				t.Errorf("missing = %q, want %q", missingNames, want)
 			}
-			if !strings.Contains(err.Error(), "\nDemo mode starts only when none of GATEWAY_SESSION_SECRET, OIDC_ISSUER") ||
-				!strings.HasSuffix(err.Error(), "set here: "+name+".") {
+			if !strings.Contains(err.Error(), "\nDemo mode starts only when no variable of a real deployment is set (only GATEWAY_LISTEN, ") ||
+				!strings.Contains(err.Error(), "; set here: "+v.Name+"; missing for a real deployment: "+strings.Join(want, ", ")+".") {
 				t.Errorf("error does not explain why demo mode is off:\n%v", err)
 			}
 			assertNoSecret(t, "error", err.Error())
 		})
 	}
+}
+
+// The operational and privacy variables are exactly those the issue lets work in demo mode.
+func TestDemoKeeps(t *testing.T) {
+	want := "GATEWAY_LISTEN TALKIO_TIMEOUT TALKIO_USER_ID_MODE TALKIO_USER_ID_KEY TALKIO_SEND_FIELDS GATEWAY_METRICS_LISTEN GATEWAY_LOG_LEVEL " +
+		"GATEWAY_LOG_FORMAT GATEWAY_SHUTDOWN_TIMEOUT GATEWAY_READY_CHECK_TALKIO GATEWAY_OPEN_BURST GATEWAY_OPEN_PER_SECOND GATEWAY_TRUST_PROXY"
+	if got := strings.Join(demoKeeps(), " "); got != want {
+		t.Errorf("demoKeeps = %s\nwant %s", got, want)
+	}
+	for _, name := range demoKeeps() {
+		env := map[string]string{name: validValue(t, varNamed(t, name))}
+		if name == "TALKIO_USER_ID_KEY" {
+			env["TALKIO_USER_ID_MODE"] = IDModePseudonymous
+		}
+		if c, err := Load(getenv(env), ""); err != nil || !c.Demo {
+			t.Errorf("%s alone: got %v, want demo mode", name, err)
+		}
+	}
+}
+
+func varNamed(t *testing.T, name string) Var {
+	t.Helper()
+	for _, v := range Vars {
+		if v.Name == name {
+			return v
+		}
+	}
+	t.Fatalf("no variable %s", name)
+	return Var{}
 }
 
 func TestOrganizationMapReplacesOrganization(t *testing.T) {
@@ -635,7 +709,7 @@ func TestSecretFileOnDisk(t *testing.T) {
 
 func TestSecretFileTwinTurnsDemoOff(t *testing.T) {
 	_, err := Loader{Getenv: getenv(map[string]string{"TALKIO_API_KEY_FILE": "/k"}), ReadFile: files(map[string]string{"/k": apiKeySecret})}.Load()
-	if err == nil || !strings.Contains(err.Error(), "OIDC_ISSUER: not set") || !strings.HasSuffix(err.Error(), "set here: TALKIO_API_KEY.") {
+	if err == nil || !strings.Contains(err.Error(), "OIDC_ISSUER: not set") || !strings.Contains(err.Error(), "set here: TALKIO_API_KEY;") {
 		t.Errorf("got %v, want the missing variables", err)
 	}
 	// An unreadable twin counts as set too.
@@ -648,7 +722,7 @@ func TestSecretFileTwinTurnsDemoOff(t *testing.T) {
 func TestFileTwinOfNonSecret(t *testing.T) {
 	for _, env := range []map[string]string{{"OIDC_ISSUER_FILE": "/x"}, with(prodEnv(), map[string]string{"GATEWAY_LISTEN_FILE": "/x"})} {
 		_, err := Loader{Getenv: getenv(env), ReadFile: files(nil)}.Load()
-		if err == nil || !strings.Contains(err.Error(), "_FILE: only secrets (GATEWAY_SESSION_SECRET, OIDC_CLIENT_SECRET, TALKIO_PROVIDER, TALKIO_API_KEY) can be read from a file; set ") {
+		if err == nil || !strings.Contains(err.Error(), "_FILE: only GATEWAY_SESSION_SECRET, OIDC_CLIENT_SECRET, TALKIO_PROVIDER, TALKIO_API_KEY, TALKIO_USER_ID_KEY, SCIM_TOKEN, LTI_PLATFORMS, LTI_TOOL_KEY can be read from a file; set ") {
 			t.Errorf("%v: got %v, want the _FILE twin refused", env, err)
 		}
 	}
@@ -681,7 +755,7 @@ func TestLoadTalkio(t *testing.T) {
 		"TALKIO_API_KEY":      apiKeySecret,
 		"TALKIO_ORGANIZATION": "partner-example-school",
 		// Ignored by the CLI, even when wrong.
-		"OIDC_ISSUER":        "not a url",
+		"OIDC_CLIENT_SECRET": "not a secret",
 		"GATEWAY_LISTEN":     "nope",
 		"GATEWAY_PUBLIC_URL": "nope",
 	}

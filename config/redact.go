@@ -17,7 +17,7 @@ func (c *Config) redactedValue(v Var) string {
 		return "(not set)"
 	}
 	parts := []string{"redacted"}
-	if strings.HasSuffix(summary, "keys") {
+	if strings.HasSuffix(summary, " keys") || strings.HasSuffix(summary, " tokens") {
 		parts = append(parts, summary)
 	}
 	if c.fromFile[v.Name] {
@@ -103,6 +103,16 @@ func (c *Config) Warnings() []string {
 		if u.set && u.http && !isLoopbackHost(u.host) {
 			w = append(w, u.name+" is not https: the API key and login tokens would cross the network in clear text")
 		}
+	}
+	if len(c.LTIToolKeys) > 0 && len(c.LTIPlatforms) == 0 {
+		w = append(w, "LTI_TOOL_KEY is set but LTI_PLATFORMS is not: LTI stays off")
+	}
+	if len(c.LTITemplates) > 0 && len(c.LTIPlatforms) == 0 {
+		w = append(w, "LTI_TEMPLATES is set but LTI_PLATFORMS is not: LTI stays off")
+	}
+	if c.IDMode == IDModePseudonymous && c.SendFields != (SendFields{}) {
+		w = append(w, "TALKIO_USER_ID_MODE is pseudonymous but TALKIO_SEND_FIELDS sends "+c.SendFields.String()+
+			": Talkio can still tell who a person is; send none (or only what the school has agreed to)")
 	}
 	if contains(c.FrameAncestors, "*") {
 		w = append(w, "GATEWAY_FRAME_ANCESTORS allows any site to frame /embed (*); list the portal's origin instead")

@@ -55,7 +55,7 @@ func TestRedacted(t *testing.T) {
 		"GATEWAY_COOKIE_SAMESITE":  "lax",
 		"GATEWAY_LOG_LEVEL":        "info",
 		"GATEWAY_SHUTDOWN_TIMEOUT": "25s",
-		"GATEWAY_METRICS_LISTEN":   "",
+		"GATEWAY_METRICS_LISTEN":   ":9090",
 	}
 	for k, w := range want {
 		if got[k] != w {

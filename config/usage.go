@@ -25,11 +25,11 @@ func groups() []string {
 	return out
 }
 
-// demoNames lists the variables whose absence means demo mode.
-func demoNames() []string {
+// demoKeeps lists the variables that may be set in demo mode (operational and privacy ones).
+func demoKeeps() []string {
 	var out []string
 	for _, v := range Vars {
-		if v.DemoSupplied {
+		if v.Role != RoleDeployment {
 			out = append(out, v.Name)
 		}
 	}
@@ -59,13 +59,14 @@ func Usage(w io.Writer) {
 			if v.RequiredUnless != "" {
 				help += " (required unless " + v.RequiredUnless + " is set)"
 			}
-			if v.Secret {
+			if v.fileable() {
 				help += " (or from the file named by " + v.Name + "_FILE)"
 			}
 			fmt.Fprintf(w, "  %-*s  %-*s  %s\n", nameW, v.Name+usageMarks(v), defW, def, help)
 		}
 	}
-	fmt.Fprintf(w, "\nWith none of %s set, the gateway starts in demo mode.\n", strings.Join(demoNames(), ", "))
+	fmt.Fprintf(w, "\nWith no variable set but %s, the gateway starts in demo mode.\n", strings.Join(demoKeeps(), ", "))
+	fmt.Fprintf(w, "A variable that looks like one of these (a prefix %s, or a near miss) but is not stops the start.\n", strings.Join(prefixes, " "))
 }
 
 func usageMarks(v Var) string {
@@ -86,12 +87,14 @@ func usageMarks(v Var) string {
 func MarkdownTable() string {
 	var b strings.Builder
 	b.WriteString("Variables marked *secret* can also be read from the file named by `NAME_FILE` (for example\n")
-	b.WriteString("`TALKIO_API_KEY_FILE=/run/secrets/talkio-api-key`); setting both is an error. With none of\n")
-	names := demoNames()
+	b.WriteString("`TALKIO_API_KEY_FILE=/run/secrets/talkio-api-key`); setting both is an error. With no variable set\n")
+	names := demoKeeps()
 	for i, n := range names {
 		names[i] = "`" + n + "`"
 	}
-	b.WriteString(strings.Join(names, ", ") + " set, the gateway starts in demo mode.\n")
+	b.WriteString("but " + strings.Join(names, ", ") + ", the gateway starts in demo mode.\n")
+	b.WriteString("A variable that carries one of the prefixes `" + strings.Join(prefixes, "`, `") +
+		"`, or is a near miss of a known name, but is not one stops the start, naming the nearest known variable.\n")
 	for _, g := range groups() {
 		fmt.Fprintf(&b, "\n**%s**\n\n| variable | default | description |\n|---|---|---|\n", g)
 		for _, v := range Vars {
@@ -113,6 +116,8 @@ func MarkdownTable() string {
 			}
 			if v.Secret {
 				tags = append(tags, "secret")
+			} else if v.File {
+				tags = append(tags, "also from `"+v.Name+"_FILE`")
 			}
 			if len(tags) > 0 {
 				desc = "*" + strings.Join(tags, ", ") + "*; " + desc

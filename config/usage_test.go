@@ -8,7 +8,7 @@ import (
 
 // TestTable checks the table's own invariants: these are what -h, the README and the loader rely on.
 func TestTable(t *testing.T) {
-	knownGroups := []string{GroupGateway, GroupOIDC, GroupTalkio, GroupClaims, GroupLifecycle, GroupOperations}
+	knownGroups := []string{GroupGateway, GroupOIDC, GroupTalkio, GroupClaims, GroupLifecycle, GroupPrivacy, GroupSCIM, GroupLTI, GroupOperations}
 	if got := groups(); strings.Join(got, ",") != strings.Join(knownGroups, ",") {
 		t.Errorf("groups() = %q, want %q", got, knownGroups)
 	}
@@ -30,8 +30,11 @@ func TestTable(t *testing.T) {
 		if v.parse == nil || v.show == nil {
 			t.Fatalf("%s: no parse or show function", v.Name)
 		}
-		if v.DemoSupplied && !v.Required {
-			t.Errorf("%s: demo-supplied but not required", v.Name)
+		if v.Required && v.Role != RoleDeployment {
+			t.Errorf("%s: required, but demo mode may start with it set", v.Name)
+		}
+		if v.Secret && v.File {
+			t.Errorf("%s: Secret implies File; set only Secret", v.Name)
 		}
 		if v.Required && v.Default != "" {
 			t.Errorf("%s: required with a default", v.Name)
@@ -61,6 +64,10 @@ func TestTable(t *testing.T) {
 		"TALKIO_DEFAULT_SETTINGS", "TALKIO_ORGANIZATION_CLAIM", "TALKIO_ORGANIZATION_MAP", "GATEWAY_SESSION_TTL",
 		"GATEWAY_SUPPORT_CONTACT", "GATEWAY_METRICS_LISTEN", "GATEWAY_LOG_LEVEL", "GATEWAY_LOG_FORMAT",
 		"GATEWAY_SHUTDOWN_TIMEOUT", "GATEWAY_READY_CHECK_TALKIO", "TALKIO_TIMEOUT",
+		// issues 11, 13 and 14
+		"TALKIO_USER_ID_MODE", "TALKIO_USER_ID_KEY", "TALKIO_SEND_FIELDS", "SCIM_TOKEN", "SCIM_USER_ID_ATTRIBUTE",
+		"SCIM_DEACTIVATE", "SCIM_SIGN_IN_CREATES", "LTI_PLATFORMS", "LTI_TOOL_KEY", "LTI_TEMPLATES",
+		"GATEWAY_OPEN_BURST", "GATEWAY_OPEN_PER_SECOND", "GATEWAY_TRUST_PROXY",
 	} {
 		if !seen[name] {
 			t.Errorf("%s missing from Vars", name)
@@ -70,7 +77,7 @@ func TestTable(t *testing.T) {
 	for name := range seen {
 		t.Errorf("%s is in Vars but not in the contract list; add it there and to CONTRACTS.md", name)
 	}
-	wantSecret := "GATEWAY_SESSION_SECRET OIDC_CLIENT_SECRET TALKIO_PROVIDER TALKIO_API_KEY"
+	wantSecret := "GATEWAY_SESSION_SECRET OIDC_CLIENT_SECRET TALKIO_PROVIDER TALKIO_API_KEY TALKIO_USER_ID_KEY SCIM_TOKEN LTI_TOOL_KEY"
 	var secrets []string
 	for _, v := range Vars {
 		if v.Secret {
@@ -79,10 +86,6 @@ func TestTable(t *testing.T) {
 	}
 	if got := strings.Join(secrets, " "); got != wantSecret {
 		t.Errorf("secrets = %s, want %s", got, wantSecret)
-	}
-	wantDemo := "GATEWAY_SESSION_SECRET OIDC_ISSUER OIDC_CLIENT_ID OIDC_CLIENT_SECRET TALKIO_API_URL TALKIO_APP_URL TALKIO_PROVIDER TALKIO_API_KEY TALKIO_ORGANIZATION"
-	if got := strings.Join(demoNames(), " "); got != wantDemo {
-		t.Errorf("demo-supplied = %s, want %s", got, wantDemo)
 	}
 }
 
@@ -105,7 +108,8 @@ func TestUsage(t *testing.T) {
 	}
 	for _, want := range []string{"\nGateway\n", "\nOperations\n", "GATEWAY_SESSION_SECRET *!", "TALKIO_ORGANIZATION !",
 		"required unless TALKIO_ORGANIZATION_MAP is set", "starts in demo mode", "(or from the file named by TALKIO_API_KEY_FILE)",
-		"(or from the file named by GATEWAY_SESSION_SECRET_FILE)"} {
+		"(or from the file named by GATEWAY_SESSION_SECRET_FILE)", "(or from the file named by LTI_PLATFORMS_FILE)",
+		"With no variable set but GATEWAY_LISTEN, TALKIO_TIMEOUT, ", "a prefix GATEWAY_ OIDC_ TALKIO_ CLAIM_ SCIM_ LTI_"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("Usage lacks %q", want)
 		}

@@ -12,7 +12,27 @@ const (
 	GroupTalkio     = "Talkio"
 	GroupClaims     = "Claims"
 	GroupLifecycle  = "Lifecycle"
+	GroupPrivacy    = "Privacy"
+	GroupSCIM       = "SCIM"
+	GroupLTI        = "LTI"
 	GroupOperations = "Operations"
+)
+
+// Role says what setting a variable means for demo mode.
+type Role int
+
+const (
+	// RoleDeployment variables shape a real deployment (identity, Talkio, session, public URL, claims,
+	// access policy, SCIM, LTI): setting any of them means "this is not a demo", so demo mode does not
+	// start and every required variable must be set. The zero value, so that a new variable errs on the
+	// safe side.
+	RoleDeployment Role = iota
+	// RoleOperational variables say how the process runs (listen addresses, logs, limits, shutdown);
+	// they work in demo mode too.
+	RoleOperational
+	// RolePrivacy variables choose what personal data goes to Talkio; they work in demo mode too, so a
+	// data-protection officer can try them there.
+	RolePrivacy
 )
 
 // Var describes one environment variable. The names are the gateway's public interface.
@@ -25,12 +45,13 @@ type Var struct {
 
 	// Secret values are never printed, and can also be read from the file named by NAME_FILE.
 	Secret bool
+	// File variables (not secret, but long, like a JSON document) can also be read from NAME_FILE.
+	File bool
 	// Required outside demo mode (unless RequiredUnless names a variable that is set).
 	Required       bool
 	RequiredUnless string
-	// DemoSupplied variables are filled in by demo mode; setting any of them (or its _FILE twin)
-	// turns demo mode off.
-	DemoSupplied bool
+	// Role says whether setting the variable turns demo mode off (RoleDeployment, the zero value).
+	Role Role
 
 	cli   cliUse                      // whether LoadTalkio (the admin CLI) reads it
 	parse func(*Config, string) error // stores the parsed value; errors.Join for several problems
@@ -50,7 +71,7 @@ const (
 var Vars = []Var{
 	// Gateway
 	{
-		Name: "GATEWAY_LISTEN", Group: GroupGateway, Default: ":8080",
+		Name: "GATEWAY_LISTEN", Group: GroupGateway, Default: ":8080", Role: RoleOperational,
 		Help:  "address the gateway listens on (host:port)",
 		parse: func(c *Config, s string) (err error) { c.Listen, err = parseListen(s); return err },
 		show:  func(c *Config) string { return c.Listen },
@@ -62,7 +83,7 @@ var Vars = []Var{
 		show:  func(c *Config) string { return urlString(c.PublicURL) },
 	},
 	{
-		Name: "GATEWAY_SESSION_SECRET", Group: GroupGateway, Secret: true, Required: true, DemoSupplied: true,
+		Name: "GATEWAY_SESSION_SECRET", Group: GroupGateway, Secret: true, Required: true,
 		Example: "$(openssl rand -base64 48)",
 		Help:    "cookie keys, each at least 32 bytes; several comma-separated rotate keys (the first signs, all verify)",
 		parse:   func(c *Config, s string) (err error) { c.SessionKeys, err = parseSessionKeys(s); return err },
@@ -104,20 +125,20 @@ var Vars = []Var{
 
 	// OIDC
 	{
-		Name: "OIDC_ISSUER", Group: GroupOIDC, Required: true, DemoSupplied: true,
+		Name: "OIDC_ISSUER", Group: GroupOIDC, Required: true, cli: cliOptional, // pseudonymous ids hash it
 		Example: "https://login.example.org/realms/school",
 		Help:    "issuer URL of the partner's OpenID Connect provider (https; http only for localhost)",
 		parse:   func(c *Config, s string) (err error) { c.OIDCIssuer, err = parseIssuer(s); return err },
 		show:    func(c *Config) string { return urlString(c.OIDCIssuer) },
 	},
 	{
-		Name: "OIDC_CLIENT_ID", Group: GroupOIDC, Required: true, DemoSupplied: true, Example: "talkio-gateway",
+		Name: "OIDC_CLIENT_ID", Group: GroupOIDC, Required: true, Example: "talkio-gateway",
 		Help:  "client id registered at the provider",
 		parse: func(c *Config, s string) (err error) { c.OIDCClientID, err = parseText(s, 1024); return err },
 		show:  func(c *Config) string { return c.OIDCClientID },
 	},
 	{
-		Name: "OIDC_CLIENT_SECRET", Group: GroupOIDC, Secret: true, Required: true, DemoSupplied: true,
+		Name: "OIDC_CLIENT_SECRET", Group: GroupOIDC, Secret: true, Required: true,
 		Help:  "client secret registered at the provider",
 		parse: func(c *Config, s string) (err error) { c.OIDCClientSecret, err = parseHeaderSecret(s); return err },
 		show:  func(c *Config) string { return setOrEmpty(c.OIDCClientSecret) },
@@ -131,40 +152,40 @@ var Vars = []Var{
 
 	// Talkio
 	{
-		Name: "TALKIO_API_URL", Group: GroupTalkio, Required: true, DemoSupplied: true, cli: cliRead,
+		Name: "TALKIO_API_URL", Group: GroupTalkio, Required: true, cli: cliRead,
 		Example: "https://api.talkio.example",
 		Help:    "Partner API origin, as given by Talkio; /api/partner/v3 is appended automatically",
 		parse:   func(c *Config, s string) (err error) { c.TalkioAPIURL, err = parseTalkioAPIURL(s); return err },
 		show:    func(c *Config) string { return urlString(c.TalkioAPIURL) },
 	},
 	{
-		Name: "TALKIO_APP_URL", Group: GroupTalkio, Required: true, DemoSupplied: true, cli: cliOptional,
+		Name: "TALKIO_APP_URL", Group: GroupTalkio, Required: true, cli: cliOptional,
 		Example: "https://app.school.example.org",
 		Help:    "Talkio (white-label) app origin that serves /authentication/partner/",
 		parse:   func(c *Config, s string) (err error) { c.TalkioAppURL, err = parseTalkioAppURL(s); return err },
 		show:    func(c *Config) string { return urlString(c.TalkioAppURL) },
 	},
 	{
-		Name: "TALKIO_PROVIDER", Group: GroupTalkio, Secret: true, Required: true, DemoSupplied: true, cli: cliRead,
+		Name: "TALKIO_PROVIDER", Group: GroupTalkio, Secret: true, Required: true, cli: cliRead,
 		Help:  "partner provider id, sent as x-provider (the Talkio docs ask to keep it confidential)",
 		parse: func(c *Config, s string) (err error) { c.TalkioProvider, err = parseHeaderSecret(s); return err },
 		show:  func(c *Config) string { return setOrEmpty(c.TalkioProvider) },
 	},
 	{
-		Name: "TALKIO_API_KEY", Group: GroupTalkio, Secret: true, Required: true, DemoSupplied: true, cli: cliRead,
+		Name: "TALKIO_API_KEY", Group: GroupTalkio, Secret: true, Required: true, cli: cliRead,
 		Help:  "partner API key, sent as x-api-key",
 		parse: func(c *Config, s string) (err error) { c.TalkioAPIKey, err = parseHeaderSecret(s); return err },
 		show:  func(c *Config) string { return setOrEmpty(c.TalkioAPIKey) },
 	},
 	{
 		Name: "TALKIO_ORGANIZATION", Group: GroupTalkio, Required: true, RequiredUnless: "TALKIO_ORGANIZATION_MAP",
-		DemoSupplied: true, cli: cliRead, Example: "partner-example-school",
+		cli: cliRead, Example: "partner-example-school",
 		Help:  "organization slug users are created in (with TALKIO_ORGANIZATION_MAP: the admin CLI's default)",
 		parse: func(c *Config, s string) (err error) { c.TalkioOrganization, err = parseSlug(s); return err },
 		show:  func(c *Config) string { return c.TalkioOrganization },
 	},
 	{
-		Name: "TALKIO_TIMEOUT", Group: GroupTalkio, Default: "10s", cli: cliRead,
+		Name: "TALKIO_TIMEOUT", Group: GroupTalkio, Default: "10s", cli: cliRead, Role: RoleOperational,
 		Help:  "time limit for one Partner API request",
 		parse: func(c *Config, s string) (err error) { c.TalkioTimeout, err = parsePositiveDuration(s); return err },
 		show:  func(c *Config) string { return durationString(c.TalkioTimeout) },
@@ -224,39 +245,155 @@ var Vars = []Var{
 		show:  func(c *Config) string { return mapString(c.OrganizationMap) },
 	},
 
+	// Privacy
+	{
+		Name: "TALKIO_USER_ID_MODE", Group: GroupPrivacy, Default: IDModeClaim, Role: RolePrivacy, cli: cliRead,
+		Help: "claim: the Talkio user id is the CLAIM_USER_ID value; pseudonymous: a keyed hash of the issuer and that value (choose once: switching makes new accounts)",
+		parse: func(c *Config, s string) (err error) {
+			c.IDMode, err = enum(s, IDModeClaim, IDModePseudonymous)
+			return err
+		},
+		show: func(c *Config) string { return c.IDMode },
+	},
+	{
+		Name: "TALKIO_USER_ID_KEY", Group: GroupPrivacy, Secret: true, Role: RolePrivacy, cli: cliRead,
+		Help:  "key of the pseudonymous ids, at least 32 bytes (required in pseudonymous mode; demo mode makes one); a new key gives everyone new accounts",
+		parse: func(c *Config, s string) (err error) { c.IDKey, err = parseIDKey(s); return err },
+		show:  func(c *Config) string { return setOrEmpty(string(c.IDKey)) },
+	},
+	{
+		Name: "TALKIO_SEND_FIELDS", Group: GroupPrivacy, Default: "name,email,phone", Role: RolePrivacy, cli: cliRead, Example: "name",
+		Help:  "profile fields sent to Talkio besides the id: any of name, email, phone, or none (without name, a neutral name derived from the id)",
+		parse: func(c *Config, s string) (err error) { c.SendFields, err = parseSendFields(s); return err },
+		show:  func(c *Config) string { return c.SendFields.String() },
+	},
+
+	// SCIM
+	{
+		Name: "SCIM_TOKEN", Group: GroupSCIM, Secret: true,
+		Help:  "bearer token(s) of the identity provider's SCIM client, each at least 32 characters; several comma-separated for rotation; set: /scim/v2 is on",
+		parse: func(c *Config, s string) (err error) { c.SCIMTokens, err = parseTokens(s); return err },
+		show: func(c *Config) string {
+			switch n := len(c.SCIMTokens); n {
+			case 0:
+				return ""
+			case 1:
+				return "1 token"
+			default:
+				return strconv.Itoa(n) + " tokens"
+			}
+		},
+	},
+	{
+		Name: "SCIM_USER_ID_ATTRIBUTE", Group: GroupSCIM, Default: SCIMAttributeExternalID,
+		Help: "SCIM attribute that carries the CLAIM_USER_ID value: externalId or userName",
+		parse: func(c *Config, s string) (err error) {
+			c.SCIMUserIDAttribute, err = enum(s, SCIMAttributeExternalID, SCIMAttributeUserName)
+			return err
+		},
+		show: func(c *Config) string { return c.SCIMUserIDAttribute },
+	},
+	{
+		Name: "SCIM_DEACTIVATE", Group: GroupSCIM, Default: SCIMDeactivateDelete,
+		Help: "what active:false and DELETE do: delete (the Talkio user at once) or suspend (accountExpiresAt now; sweep deletes later)",
+		parse: func(c *Config, s string) (err error) {
+			c.SCIMDeactivate, err = enum(s, SCIMDeactivateDelete, SCIMDeactivateSuspend)
+			return err
+		},
+		show: func(c *Config) string { return c.SCIMDeactivate },
+	},
+	{
+		Name: "SCIM_SIGN_IN_CREATES", Group: GroupSCIM, Default: "false",
+		Help:  "with SCIM on, sign-in still creates Talkio users the directory has not pushed (demo mode: true)",
+		parse: func(c *Config, s string) (err error) { c.SCIMSignInCreates, err = parseBool(s); return err },
+		show:  func(c *Config) string { return strconv.FormatBool(c.SCIMSignInCreates) },
+	},
+
+	// LTI
+	{
+		Name: "LTI_PLATFORMS", Group: GroupLTI, File: true, Example: ltiPlatformsExample,
+		Help:  "JSON array of LMS registrations: issuer, client_id, deployment_ids, auth_login_url, jwks_url, optional auth_token_url and organization; set: /lti/ is on",
+		parse: func(c *Config, s string) (err error) { c.LTIPlatforms, err = parseLTIPlatforms(s); return err },
+		show:  func(c *Config) string { return ltiPlatformsString(c.LTIPlatforms) },
+	},
+	{
+		Name: "LTI_TOOL_KEY", Group: GroupLTI, Secret: true,
+		Help:  "the tool's PEM RSA private key(s), at least 2048 bits; several concatenated for rotation, the first signs (required with LTI_PLATFORMS)",
+		parse: func(c *Config, s string) (err error) { c.LTIToolKeys, err = parseRSAKeys(s); return err },
+		show: func(c *Config) string {
+			switch n := len(c.LTIToolKeys); n {
+			case 0:
+				return ""
+			case 1:
+				return "1 key"
+			default:
+				return strconv.Itoa(n) + " keys"
+			}
+		},
+	},
+	{
+		Name: "LTI_TEMPLATES", Group: GroupLTI, Example: "books-literature=Books & Literature,travel=Travel",
+		Help:  "chat templates the deep-linking picker offers, comma-separated slug=Title pairs",
+		parse: func(c *Config, s string) (err error) { c.LTITemplates, err = parseLTITemplates(s); return err },
+		show:  func(c *Config) string { return ltiTemplatesString(c.LTITemplates) },
+	},
+
 	// Operations
 	{
-		Name: "GATEWAY_METRICS_LISTEN", Group: GroupOperations, Example: "127.0.0.1:9090",
-		Help: "separate host:port for /metrics; empty: /metrics is served on GATEWAY_LISTEN",
+		Name: "GATEWAY_METRICS_LISTEN", Group: GroupOperations, Default: ":9090", Role: RoleOperational, Example: "127.0.0.1:9090",
+		Help: "host:port of the separate listener for /metrics (the public one answers 404 there); the same value as GATEWAY_LISTEN serves /metrics on it instead",
 		parse: func(c *Config, s string) (err error) {
 			c.MetricsListen, err = parseListen(s)
 			return err
 		},
-		show: func(c *Config) string { return c.MetricsListen },
+		show: func(c *Config) string {
+			if c.MetricsListen == "" && c.Listen != "" {
+				return c.Listen // on the main listener
+			}
+			return c.MetricsListen
+		},
 	},
 	{
-		Name: "GATEWAY_LOG_LEVEL", Group: GroupOperations, Default: "info", cli: cliRead,
+		Name: "GATEWAY_LOG_LEVEL", Group: GroupOperations, Default: "info", cli: cliRead, Role: RoleOperational,
 		Help:  "debug, info, warn or error",
 		parse: func(c *Config, s string) (err error) { c.LogLevel, err = parseLogLevel(s); return err },
 		show:  func(c *Config) string { return strings.ToLower(c.LogLevel.String()) },
 	},
 	{
-		Name: "GATEWAY_LOG_FORMAT", Group: GroupOperations, Default: LogFormatAuto, cli: cliRead,
+		Name: "GATEWAY_LOG_FORMAT", Group: GroupOperations, Default: LogFormatAuto, cli: cliRead, Role: RoleOperational,
 		Help:  "auto (text on a terminal, JSON otherwise), json or text",
 		parse: func(c *Config, s string) (err error) { c.LogFormat, err = parseLogFormat(s); return err },
 		show:  func(c *Config) string { return c.LogFormat },
 	},
 	{
-		Name: "GATEWAY_SHUTDOWN_TIMEOUT", Group: GroupOperations, Default: "25s",
+		Name: "GATEWAY_SHUTDOWN_TIMEOUT", Group: GroupOperations, Default: "25s", Role: RoleOperational,
 		Help:  "how long in-flight requests may take to finish after SIGTERM",
 		parse: func(c *Config, s string) (err error) { c.ShutdownTimeout, err = parsePositiveDuration(s); return err },
 		show:  func(c *Config) string { return durationString(c.ShutdownTimeout) },
 	},
 	{
-		Name: "GATEWAY_READY_CHECK_TALKIO", Group: GroupOperations, Default: "false",
+		Name: "GATEWAY_READY_CHECK_TALKIO", Group: GroupOperations, Default: "false", Role: RoleOperational,
 		Help:  "also check the Partner API in /readyz (short timeout, cached a few seconds)",
 		parse: func(c *Config, s string) (err error) { c.ReadyCheckTalkio, err = parseBool(s); return err },
 		show:  func(c *Config) string { return strconv.FormatBool(c.ReadyCheckTalkio) },
+	},
+	{
+		Name: "GATEWAY_OPEN_BURST", Group: GroupOperations, Default: "10", Role: RoleOperational,
+		Help:  "opens (/open, /embed tokens) one user may make at once before the rate limit answers 429",
+		parse: func(c *Config, s string) (err error) { c.OpenBurst, err = parseIntRange(s, 1, 10000); return err },
+		show:  func(c *Config) string { return strconv.Itoa(c.OpenBurst) },
+	},
+	{
+		Name: "GATEWAY_OPEN_PER_SECOND", Group: GroupOperations, Default: "1", Role: RoleOperational,
+		Help:  "how fast a user's allowance of opens refills, per second (a decimal, like 0.5)",
+		parse: func(c *Config, s string) (err error) { c.OpenPerSecond, err = parseRate(s); return err },
+		show:  func(c *Config) string { return strconv.FormatFloat(c.OpenPerSecond, 'g', -1, 64) },
+	},
+	{
+		Name: "GATEWAY_TRUST_PROXY", Group: GroupOperations, Default: "false", Role: RoleOperational,
+		Help:  "the gateway sits behind a proxy the operator trusts: keep a client-sent X-Request-ID instead of making a fresh one",
+		parse: func(c *Config, s string) (err error) { c.TrustProxy, err = parseBool(s); return err },
+		show:  func(c *Config) string { return strconv.FormatBool(c.TrustProxy) },
 	},
 }
 
@@ -269,11 +406,14 @@ func claimVar(name, def, help string, field func(*Config) *string) Var {
 	}
 }
 
-// Known reports whether name is a configuration variable, or the _FILE twin of a secret one.
-// The deployment manifests are checked against it.
+// fileable reports whether v can be read from NAME_FILE.
+func (v Var) fileable() bool { return v.Secret || v.File }
+
+// Known reports whether name is a configuration variable, or the _FILE twin of one that can be read
+// from a file. The deployment manifests are checked against it.
 func Known(name string) bool {
 	for _, v := range Vars {
-		if name == v.Name || (v.Secret && name == v.Name+"_FILE") {
+		if name == v.Name || (v.fileable() && name == v.Name+"_FILE") {
 			return true
 		}
 	}
