@@ -92,6 +92,8 @@ type harnessOptions struct {
 	toolHost  string // e.g. "localhost" to put the tool on another origin than the platforms
 	templates []lti.Template
 	idKey     []byte // pseudonymous ids
+	// wrap, when set, wraps the tool's handler (e.g. to play a browser that blocks its cookies)
+	wrap func(http.Handler) http.Handler
 }
 
 func newHarness(t *testing.T, o harnessOptions) *harness {
@@ -149,6 +151,9 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if o.wrap != nil {
+		handler = o.wrap(handler)
 	}
 	ts.set(handler)
 	return h

@@ -257,6 +257,7 @@ func New(o Options) (http.Handler, error) {
 	mux.HandleFunc("GET /lti/jwks", t.handleJWKS)
 	mux.HandleFunc("GET /lti/config", t.handleConfig)
 	mux.HandleFunc("GET /lti/lti.js", t.handleScript)
+	mux.HandleFunc("GET /lti/app.css", t.handleScript)
 	mux.HandleFunc("/lti/", func(w http.ResponseWriter, r *http.Request) {
 		t.fail(w, r, http.StatusNotFound, "Page not found", "There is no such page of the LTI tool.", nil)
 	})

@@ -19,6 +19,7 @@ type pages struct {
 	set    map[string]*template.Template
 	css    string
 	script []byte
+	style  []byte
 	demo   bool
 }
 
@@ -58,9 +59,11 @@ func newPages(demo bool) (*pages, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The gateway's stylesheet, served by the tool itself so that its pages look the same wherever the
+	// handler is mounted.
 	sum := sha256.Sum256(css)
-	p := &pages{set: map[string]*template.Template{}, demo: demo,
-		css: "/static/app.css?v=" + hex.EncodeToString(sum[:6])}
+	p := &pages{set: map[string]*template.Template{}, demo: demo, style: css,
+		css: "/lti/app.css?v=" + hex.EncodeToString(sum[:6])}
 	if p.script, err = fs.ReadFile(templateFS, "templates/lti.js"); err != nil {
 		return nil, err
 	}
@@ -111,8 +114,15 @@ func (t *tool) refused(w http.ResponseWriter, r *http.Request, messageType strin
 	t.page(w, r, http.StatusBadRequest, "error", errorPage{Status: 400, Title: "Launch refused", Message: rf.Message, RequestID: rid})
 }
 
-// handleScript handles "GET /lti/lti.js": the pages' one script (the CSP allows no inline script).
+// handleScript handles "GET /lti/lti.js" (the pages' one script: the CSP allows no inline script) and
+// "GET /lti/app.css".
 func (t *tool) handleScript(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/lti/app.css" {
+		w.Header().Set("Content-Type", "text/css; charset=utf-8")
+		w.Header().Set("Cache-Control", "public, max-age=86400")
+		w.Write(t.pages.style)
+		return
+	}
 	w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
 	w.Header().Set("Cache-Control", "public, max-age=300")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
