@@ -12,6 +12,7 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 
 	"talkio-gateway/demo/lms"
+	"talkio-gateway/lti"
 	"talkio-gateway/provision"
 	"talkio-gateway/talkio"
 	"talkio-gateway/talkio/talkiotest"
@@ -435,5 +436,20 @@ func TestJWKSAndConfig(t *testing.T) {
 	}
 	if !strings.Contains(body, "LtiDeepLinkingRequest") {
 		t.Error("config offers no deep-linking placement")
+	}
+}
+
+func TestNewNamesEveryProblem(t *testing.T) {
+	_, err := lti.New(lti.Options{
+		Platforms: []lti.Platform{{Issuer: "not a url", JWKSURL: "https://x.example/jwks", AuthLoginURL: "ftp://x"}},
+		Templates: []lti.Template{{Slug: "Bad Slug", Title: "x"}},
+	})
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, want := range []string{"no tool key", "PublicURL", "TalkioAppURL", "Provisioner", "issuer must be", "auth_login_url must be", "client_id is empty", "deployment_ids is empty", "template 1"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not name %q", err, want)
+		}
 	}
 }
