@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"time"
 )
 
@@ -22,17 +23,21 @@ type loginState struct {
 
 func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
 
-// stateCookieName is per login, so that two tool links on one course page (two logins at once) do
-// not overwrite each other's cookie; with https it carries the __Host- prefix (no Domain, Path=/,
-// Secure), so a sibling subdomain cannot plant one.
+// stateCookieName spreads logins over stateSlots cookie names, so that two tool links on one course
+// page (two logins at once) rarely overwrite each other's cookie, while no number of logins (a page
+// that starts hundreds) can pile up more than stateSlots cookies. A login whose cookie was
+// overwritten still completes through the platform's storage where offered. With https the name
+// carries the __Host- prefix (no Domain, Path=/, Secure), so a sibling subdomain cannot plant one.
 func (t *tool) stateCookieName(bind string) string {
 	sum := sha256.Sum256([]byte(bind))
-	name := "lti-state-" + b64(sum[:9])
+	name := "lti-state-" + strconv.Itoa(int(sum[0])%stateSlots)
 	if t.secure {
 		return "__Host-" + name
 	}
 	return name
 }
+
+const stateSlots = 4
 
 // stateCookie is SameSite=None (the launch is a cross-site POST from the platform), Secure, and
 // Partitioned (CHIPS): inside an LMS iframe the cookie is then kept in the platform's partition in
