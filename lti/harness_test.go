@@ -55,6 +55,24 @@ func (s *swap) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.ServeHTTP(w, r)
 }
 
+// logBuffer collects the tool's log lines (safe for concurrent writes).
+type logBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
 type metrics struct {
 	mu sync.Mutex
 	n  map[string]int
@@ -84,6 +102,7 @@ type harness struct {
 	idRule  provision.IDRule
 	metrics *metrics
 	client  *http.Client
+	logs    *logBuffer
 }
 
 type harnessOptions struct {
@@ -101,7 +120,7 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 	if o.platforms == 0 {
 		o.platforms = 1
 	}
-	h := &harness{t: t, idRule: provision.IDRule{Key: o.idKey}, metrics: &metrics{n: map[string]int{}}, client: &http.Client{
+	h := &harness{t: t, logs: &logBuffer{}, idRule: provision.IDRule{Key: o.idKey}, metrics: &metrics{n: map[string]int{}}, client: &http.Client{
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}}
 	h.sim = talkiotest.NewServer(talkiotest.Options{Provider: "acme", APIKey: "k", Organizations: []talkiotest.Organization{{Slug: "school"}, {Slug: "college"}}})
@@ -147,7 +166,7 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 	handler, err := lti.New(lti.Options{
 		Platforms: platforms, ToolKeys: []*rsa.PrivateKey{testKey(t, 3)}, Templates: o.templates,
 		PublicURL: pub, TalkioAppURL: app, Provisioner: prov, Talkio: tc, IDRule: h.idRule,
-		Logger: slog.New(slog.DiscardHandler), Metrics: h.metrics.add,
+		Logger: slog.New(slog.NewTextHandler(h.logs, nil)), Metrics: h.metrics.add,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -337,9 +337,13 @@ func oidcErrorCode(e string) string {
 	return "error"
 }
 
+// requestID is the request's id as the gateway's middleware set it; when the handler runs without one
+// (mounted elsewhere, tests) it makes one, so that an error page always has an id to quote.
 func requestID(w http.ResponseWriter, r *http.Request) string {
 	if id := w.Header().Get("X-Request-Id"); id != "" {
 		return id
 	}
-	return truncate(r.Header.Get("X-Request-Id"), 64)
+	id := randomString(12)
+	w.Header().Set("X-Request-Id", id)
+	return id
 }

@@ -453,3 +453,54 @@ func TestNewNamesEveryProblem(t *testing.T) {
 		}
 	}
 }
+
+// No secret and no personal data beyond the Talkio id reaches the log: not the id_token, the state,
+// the ticket, the Talkio token, nor the learner's name, email or platform sub (pseudonymous mode).
+func TestLogsHoldNoSecretsOrPersonalData(t *testing.T) {
+	h := newHarness(t, harnessOptions{idKey: []byte(strings.Repeat("k", 32))})
+	q, cookies := h.login(0, lms.Learner, "books")
+	action, form, err := h.lms[0].Authorize(q, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, body := h.post(action, form, cookies, nil)
+	ticket := inputs(t, body, "open-form").Get("ticket")
+	resp, _ := h.openTicket(body)
+	loc, _ := url.Parse(resp.Header.Get("Location"))
+	h.post(action, form, cookies, nil) // a replay, refused and logged
+	logs := h.logs.String()
+	if !strings.Contains(logs, "lti launch") || !strings.Contains(logs, "nonce replayed") {
+		t.Fatalf("the log lacks the launch and the refusal:\n%s", logs)
+	}
+	for name, secret := range map[string]string{"id_token": form.Get("id_token"), "state": form.Get("state"), "nonce": q.Get("nonce"),
+		"ticket": ticket, "token": loc.Query().Get("token"), "name": "Lovelace", "email": lms.Learner.Email, "sub": lms.Learner.Sub} {
+		if secret == "" {
+			t.Fatalf("test setup: no %s", name)
+		}
+		if strings.Contains(logs, secret) {
+			t.Errorf("the log holds the %s", name)
+		}
+	}
+}
+
+func TestUpstreamFailureAndExpiredAccount(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	h.sim.Inject(talkiotest.EndpointUserToken, talkiotest.Fault{Status: http.StatusInternalServerError})
+	resp, body := h.launch(0, lms.Learner, "dashboard", nil)
+	if resp.StatusCode != http.StatusBadGateway || text(t, body, "request-id") == "" {
+		t.Fatalf("token failure: status %d, want 502 with a request id\n%s", resp.StatusCode, body)
+	}
+	if h.metrics.get("upstream/LtiResourceLinkRequest") != 1 {
+		t.Errorf("metrics %v", h.metrics.n)
+	}
+
+	past := time.Now().Add(-time.Hour)
+	id := h.idRule.ScopedUserID(h.lms[0].Platform().Issuer, lms.Instructor.Sub)
+	if err := h.sim.AddUser("school", talkiotest.User{ID: id, UserName: "Grace", UserType: "facilitator", AccountExpiresAt: &past}); err != nil {
+		t.Fatal(err)
+	}
+	resp, body = h.launch(0, lms.Instructor, "books", nil)
+	if resp.StatusCode != http.StatusForbidden || !strings.Contains(text(t, body, "error-title"), "access has ended") {
+		t.Fatalf("expired account: status %d, want 403\n%s", resp.StatusCode, body)
+	}
+}
