@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"golang.org/x/net/html"
@@ -84,6 +85,12 @@ func (m *metrics) add(outcome, typ string) {
 	m.n[outcome+"/"+typ]++
 }
 
+func (m *metrics) reset() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.n = map[string]int{}
+}
+
 func (m *metrics) get(k string) int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -93,16 +100,17 @@ func (m *metrics) get(k string) int {
 // harness is a tool (the lti handler on an httptest server) with the Partner API simulator and one or
 // more stand-in platforms.
 type harness struct {
-	t       *testing.T
-	tool    *httptest.Server
-	toolURL string
-	sim     *talkiotest.Server
-	lms     []*lms.LMS
-	lmsURL  []string
-	idRule  provision.IDRule
-	metrics *metrics
-	client  *http.Client
-	logs    *logBuffer
+	t        *testing.T
+	tool     *httptest.Server
+	toolURL  string
+	sim      *talkiotest.Server
+	lms      []*lms.LMS
+	lmsURL   []string
+	jwksGets []*atomic.Int32 // per platform: how often the tool fetched its key set
+	idRule   provision.IDRule
+	metrics  *metrics
+	client   *http.Client
+	logs     *logBuffer
 }
 
 type harnessOptions struct {
@@ -149,7 +157,14 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ls.set(l)
+		gets := &atomic.Int32{}
+		ls.set(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/lms/jwks" {
+				gets.Add(1)
+			}
+			l.ServeHTTP(w, r)
+		}))
+		h.jwksGets = append(h.jwksGets, gets)
 		h.lms = append(h.lms, l)
 		h.lmsURL = append(h.lmsURL, srv.URL)
 		p := l.Platform()

@@ -159,9 +159,18 @@ func TestPlatformKeyRotation(t *testing.T) {
 	if resp, body := h.launch(0, lms.Learner, "books", nil); resp.StatusCode != http.StatusOK {
 		t.Fatalf("status %d\n%s", resp.StatusCode, body)
 	}
+	if resp, body := h.launch(0, lms.Learner, "books", nil); resp.StatusCode != http.StatusOK {
+		t.Fatalf("second launch: status %d\n%s", resp.StatusCode, body)
+	}
+	if n := h.jwksGets[0].Load(); n != 1 {
+		t.Errorf("key set fetched %d times for two launches with the same key, want 1 (cached)", n)
+	}
 	h.lms[0].SetKey(testKey(t, 2)) // an unknown kid: the tool fetches the key set again
 	if resp, body := h.launch(0, lms.Learner, "books", nil); resp.StatusCode != http.StatusOK {
 		t.Fatalf("after rotation: status %d\n%s", resp.StatusCode, body)
+	}
+	if n := h.jwksGets[0].Load(); n != 2 {
+		t.Errorf("key set fetched %d times, want 2 (refreshed for the new kid)", n)
 	}
 }
 
@@ -191,10 +200,11 @@ func TestLaunchRefusals(t *testing.T) {
 		form     func(h *harness, q, form url.Values)
 		noCookie bool
 		replay   bool
+		warm     bool // launch once first, so that the key set is cached
 		want     string
 	}{
 		{name: "bad signature", form: func(h *harness, q, f url.Values) { forge(h, 2, "")(q, f) }, want: "did not verify"},
-		{name: "unknown kid after refresh", form: func(h *harness, q, f url.Values) { forge(h, 2, "no-such-kid")(q, f) }, want: "did not verify"},
+		{name: "unknown kid after refresh", warm: true, form: func(h *harness, q, f url.Values) { forge(h, 2, "no-such-kid")(q, f) }, want: "did not verify"},
 		{name: "wrong aud", tamper: claim("aud", "another-tool"), want: "did not verify"},
 		{name: "aud array without azp", tamper: func(c map[string]any) { c["aud"] = []string{"talkio-demo", "other"}; delete(c, "azp") }, want: "several audiences"},
 		{name: "foreign azp", tamper: claim("azp", "other"), want: "another tool"},
@@ -215,6 +225,13 @@ func TestLaunchRefusals(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := newHarness(t, harnessOptions{})
+			if tt.warm {
+				if resp, body := h.launch(0, lms.Learner, "books", nil); resp.StatusCode != http.StatusOK {
+					t.Fatalf("warm-up launch: status %d\n%s", resp.StatusCode, body)
+				}
+				h.sim.ResetCalls()
+				h.metrics.reset()
+			}
 			q, cookies := h.login(0, lms.Learner, "books")
 			action, form, err := h.lms[0].Authorize(q, tt.tamper)
 			if err != nil {
@@ -246,6 +263,9 @@ func TestLaunchRefusals(t *testing.T) {
 				if c.MaxAge >= 0 && c.Value != "" {
 					t.Errorf("a refused launch set cookie %s", c.Name)
 				}
+			}
+			if tt.name == "unknown kid after refresh" && h.jwksGets[0].Load() < 2 {
+				t.Errorf("key set fetched %d times, want a refresh for the unknown kid", h.jwksGets[0].Load())
 			}
 			if h.metrics.get("refused/LtiResourceLinkRequest")+h.metrics.get("refused/other") != 1 {
 				t.Errorf("refusals counted: %v", h.metrics.n)
