@@ -32,13 +32,13 @@ import (
 
 // Platform is one registration of the tool in a learning platform (an entry of LTI_PLATFORMS).
 type Platform struct {
-	Issuer        string   // the platform's iss, e.g. https://canvas.instructure.com
-	ClientID      string   // the tool's client id in that platform
-	DeploymentIDs []string // the deployments accepted; at least one
-	AuthLoginURL  string   // the platform's OIDC authorization endpoint
-	JWKSURL       string   // the platform's public key set
-	AuthTokenURL  string   // optional; kept for the LTI Advantage services (not used yet)
-	Organization  string   // Talkio organization slug of this platform's users; "" = the default
+	Issuer        string   `json:"issuer"`         // the platform's iss, e.g. https://canvas.instructure.com
+	ClientID      string   `json:"client_id"`      // the tool's client id in that platform
+	DeploymentIDs []string `json:"deployment_ids"` // the deployments accepted; at least one
+	AuthLoginURL  string   `json:"auth_login_url"` // the platform's OIDC authorization endpoint
+	JWKSURL       string   `json:"jwks_url"`       // the platform's public key set
+	AuthTokenURL  string   `json:"auth_token_url"` // optional; kept for the LTI Advantage services (not used yet)
+	Organization  string   `json:"organization"`   // Talkio organization slug of this platform's users; "" = the default
 }
 
 // Template is a chat template an instructor may place with Deep Linking (an entry of LTI_TEMPLATES).
@@ -259,9 +259,20 @@ func New(o Options) (http.Handler, error) {
 	mux.HandleFunc("GET /lti/lti.js", t.handleScript)
 	mux.HandleFunc("GET /lti/app.css", t.handleScript)
 	mux.HandleFunc("/lti/", func(w http.ResponseWriter, r *http.Request) {
+		if allow, ok := routeMethods[r.URL.Path]; ok {
+			w.Header().Set("Allow", allow)
+			t.fail(w, r, http.StatusMethodNotAllowed, "Method not allowed", "This address of the LTI tool is not opened this way.", nil)
+			return
+		}
 		t.fail(w, r, http.StatusNotFound, "Page not found", "There is no such page of the LTI tool.", nil)
 	})
 	return http.MaxBytesHandler(mux, 64<<10), nil
+}
+
+// routeMethods are the methods of each route, for the 405 page's Allow header.
+var routeMethods = map[string]string{
+	"/lti/login": "GET, POST", "/lti/launch": "POST", "/lti/open": "POST", "/lti/deeplink": "POST",
+	"/lti/jwks": "GET", "/lti/config": "GET", "/lti/lti.js": "GET", "/lti/app.css": "GET",
 }
 
 // platformFor finds a registration by issuer and, when given, client id; ambiguous is true when the

@@ -524,3 +524,25 @@ func TestUpstreamFailureAndExpiredAccount(t *testing.T) {
 		t.Fatalf("expired account: status %d, want 403\n%s", resp.StatusCode, body)
 	}
 }
+
+func TestWrongMethodAndUnknownPage(t *testing.T) {
+	h := newHarness(t, harnessOptions{})
+	resp, body := h.get(h.toolURL + "/lti/launch")
+	if resp.StatusCode != http.StatusMethodNotAllowed || resp.Header.Get("Allow") != "POST" || text(t, body, "error-status") != "Error 405" {
+		t.Errorf("GET /lti/launch: %d, Allow %q", resp.StatusCode, resp.Header.Get("Allow"))
+	}
+	if resp, _ := h.get(h.toolURL + "/lti/nothing"); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("GET /lti/nothing: %d, want 404", resp.StatusCode)
+	}
+}
+
+// The registrations' JSON (LTI_PLATFORMS) decodes straight into Platform.
+func TestPlatformJSON(t *testing.T) {
+	var ps []lti.Platform
+	err := json.Unmarshal([]byte(`[{"issuer":"https://canvas.instructure.com","client_id":"1","deployment_ids":["d"],
+		"auth_login_url":"https://sso.canvaslms.com/api/lti/authorize_redirect","jwks_url":"https://sso.canvaslms.com/api/lti/security/jwks",
+		"auth_token_url":"https://sso.canvaslms.com/login/oauth2/token","organization":"school"}]`), &ps)
+	if err != nil || len(ps) != 1 || ps[0].ClientID != "1" || ps[0].DeploymentIDs[0] != "d" || ps[0].Organization != "school" || ps[0].AuthTokenURL == "" {
+		t.Errorf("decoded %+v, %v", ps, err)
+	}
+}
