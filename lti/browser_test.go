@@ -185,3 +185,40 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 		t.Logf("screenshot: %v", err)
 	}
 }
+
+// TestBrowserDeepLinking clicks through the teacher's "add content" in the demo LMS: the picker in the
+// frame, a chat chosen, the signed answer posted back, the new link in the course.
+func TestBrowserDeepLinking(t *testing.T) {
+	exe := findChromium(t)
+	h := newHarness(t, harnessOptions{storage: true, toolHost: "localhost"})
+	ctx := startBrowser(t, exe)
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(h.lmsURL[0]+"/lms/"),
+		chromedp.WaitVisible(chromedp.ID("course-title")),
+		chromedp.Click(chromedp.ID("deep-link")),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	frame, err := frameWith(ctx, "tool-frame", "pick-travel")
+	if err != nil {
+		t.Fatalf("the picker did not appear in the LMS frame: %v", err)
+	}
+	screenshot(t, ctx, "deep-linking picker")
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("pick-travel"), chromedp.FromNode(frame))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := frameWith(ctx, "tool-frame", "lms-message-title"); err != nil {
+		t.Fatalf("the platform did not answer the deep-linking response: %v", err)
+	}
+	links := h.lms[0].Links()
+	if last := links[len(links)-1]; len(links) != 3 || last.Custom["talkio_template"] != "travel" {
+		t.Fatalf("course links %+v, want a third one for the travel chat", links)
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(h.lmsURL[0]+"/lms/"), chromedp.WaitVisible(chromedp.ID("link-2-learner"))); err != nil {
+		t.Fatalf("the course page does not show the new link: %v", err)
+	}
+	screenshot(t, ctx, "course with the added link")
+}
