@@ -33,8 +33,8 @@ func ExampleNew() {
 		Platforms:    []lti.Platform{platform.Platform()}, // LTI_PLATFORMS
 		ToolKeys:     []*rsa.PrivateKey{toolKey},
 		Templates:    []lti.Template{{Slug: "books-literature", Title: "Books & Literature"}}, // LTI_TEMPLATES
-		PublicURL:    public,                                                                // GATEWAY_PUBLIC_URL
-		TalkioAppURL: app,                                                                   // TALKIO_APP_URL
+		PublicURL:    public,                                                                  // GATEWAY_PUBLIC_URL
+		TalkioAppURL: app,                                                                     // TALKIO_APP_URL
 		Provisioner:  prov,
 		Talkio:       client,
 		IDRule:       provision.IDRule{}, // from TALKIO_USER_ID_MODE / TALKIO_USER_ID_KEY
