@@ -1,0 +1,224 @@
+package lti_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/target"
+	"github.com/chromedp/chromedp"
+)
+
+// TestBrowserLaunchInLMSFrame runs launches in headless Chromium the way an LMS does: the course page
+// of the stand-in platform on one origin (127.0.0.1) frames the tool on another (localhost); the
+// learner clicks the course link, the tool's page appears inside the frame, and its button opens the
+// Talkio app in a new tab, signed in. Once with cookies, once with the tool's cookies blocked (the
+// server never sees them), where the launch must go through the platform's postMessage storage.
+//
+// Chromium is found as $CHROMIUM, chromium or chromium-browser; without it the test is skipped,
+// except in CI (CI=true). BROWSER_SCREENSHOTS=dir keeps screenshots of the demo LMS there.
+func TestBrowserLaunchInLMSFrame(t *testing.T) {
+	exe := findChromium(t)
+	for _, blocked := range []bool{false, true} {
+		name := "cookies"
+		if blocked {
+			name = "cookies blocked, platform storage"
+		}
+		t.Run(name, func(t *testing.T) {
+			var wrap func(http.Handler) http.Handler
+			if blocked {
+				wrap = func(next http.Handler) http.Handler {
+					return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+						r.Header.Del("Cookie")
+						next.ServeHTTP(w, r)
+					})
+				}
+			}
+			h := newHarness(t, harnessOptions{storage: true, toolHost: "localhost", wrap: wrap})
+			ctx := startBrowser(t, exe)
+			ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+			defer cancel()
+
+			err := chromedp.Do(ctx,
+				chromedp.Navigate(h.lmsURL[0]+"/lms/"),
+				chromedp.WaitVisible(chromedp.ID("course-title")),
+				chromedp.Click(chromedp.ID("link-0-learner")),
+			)
+			if err != nil {
+				t.Fatal(err)
+			}
+			frame, err := frameWith(ctx, "tool-frame", "open-tutor")
+			if err != nil {
+				t.Fatalf("the tool's page did not appear in the LMS frame: %v (metrics %v)", err, h.metrics.n)
+			}
+			screenshot(t, ctx, name)
+			waits := h.metrics.get("storage_wait/other")
+			if blocked && waits != 1 {
+				t.Errorf("launch went through the storage page %d times, want 1", waits)
+			}
+			if !blocked && waits != 0 {
+				t.Logf("note: the state cookie did not reach the tool; the platform storage did the work")
+			}
+
+			opened := chromedp.WaitNewTarget(ctx, func(info *target.Info) bool { return info.Type == "page" && info.OpenerID != "" })
+			if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("open-tutor"), chromedp.FromNode(frame))); err != nil {
+				t.Fatal(err)
+			}
+			var id target.ID
+			select {
+			case id = <-opened:
+			case <-ctx.Done():
+				t.Fatal("the button opened no tab")
+			}
+			tab, cancelTab := chromedp.NewContext(ctx, chromedp.WithTargetID(id))
+			defer cancelTab()
+			if _, err := chromedp.Run(tab, chromedp.Poll[bool](`location.href.indexOf("/authentication/partner/") >= 0 && document.readyState === "complete"`)); err != nil {
+				t.Fatal(err)
+			}
+			href, err := chromedp.Run(tab, chromedp.Location())
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, err := chromedp.Run(tab, chromedp.Text(chromedp.CSS("body")))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.HasPrefix(href, h.sim.URL) || !strings.Contains(href, "path=app%2Fchat%3Ft%3Dbooks-literature") {
+				t.Errorf("new tab at %s, want the Talkio login URL of the template", href)
+			}
+			if !strings.Contains(body, "Welcome, Ada Lovelace") || !strings.Contains(body, "sign-in link was accepted") {
+				t.Errorf("the Talkio app did not sign Ada in:\n%s", body)
+			}
+		})
+	}
+}
+
+// frameWith returns the node of the iframe with frameID once its document has an element with id.
+// The frame is cross-origin, so the page's script cannot look into it; the node is taken again until
+// its document has the element (a node holds the document the frame had when it was taken).
+func frameWith(ctx context.Context, frameID, id string) (*chromedp.Node, error) {
+	for {
+		frames, err := chromedp.Run(ctx, chromedp.Nodes(chromedp.ID(frameID)))
+		if err != nil {
+			return nil, err
+		}
+		try, cancel := context.WithTimeout(ctx, 2*time.Second)
+		err = chromedp.Do(try, chromedp.WaitVisible(chromedp.ID(id), chromedp.FromNode(frames[0])))
+		cancel()
+		if err == nil {
+			return frames[0], nil
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// findChromium returns the browser to drive, or skips the test (fails it in CI) when there is none.
+func findChromium(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("browser tests skipped in -short mode")
+	}
+	names := []string{"chromium", "chromium-browser"}
+	if p := os.Getenv("CHROMIUM"); p != "" {
+		names = []string{p}
+	}
+	for _, name := range names {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	msg := fmt.Sprintf("no browser for the LTI browser test: none of %s found", strings.Join(names, ", "))
+	if os.Getenv("CI") == "true" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+	return ""
+}
+
+// startBrowser starts headless Chromium with a fresh profile. Site isolation is off so that the
+// test can reach into the cross-origin frame (as a person clicking in it does); it changes no
+// cookie or storage rule.
+func startBrowser(t *testing.T, exe string) context.Context {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(exe),
+		chromedp.Headless,
+		chromedp.NoSandbox, // containers and CI runners usually cannot give Chromium its sandbox
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-site-isolation-trials", true),
+		chromedp.Flag("disable-features", "IsolateOrigins,site-per-process"),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+	)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(allocCtx)
+	t.Cleanup(func() { cancel(); cancelAlloc() })
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 860)); err != nil {
+		t.Fatalf("start %s: %v", exe, err)
+	}
+	return ctx
+}
+
+// screenshot keeps a screenshot of the page in $BROWSER_SCREENSHOTS, when set.
+func screenshot(t *testing.T, ctx context.Context, name string) {
+	dir := os.Getenv("BROWSER_SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Logf("screenshot: %v", err)
+		return
+	}
+	file := filepath.Join(dir, "lti-demo-lms-"+strings.ReplaceAll(name, " ", "-")+".png")
+	if err := os.WriteFile(file, png, 0o644); err != nil {
+		t.Logf("screenshot: %v", err)
+	}
+}
+
+// TestBrowserDeepLinking clicks through the teacher's "add content" in the demo LMS: the picker in the
+// frame, a chat chosen, the signed answer posted back, the new link in the course.
+func TestBrowserDeepLinking(t *testing.T) {
+	exe := findChromium(t)
+	h := newHarness(t, harnessOptions{storage: true, toolHost: "localhost"})
+	ctx := startBrowser(t, exe)
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(h.lmsURL[0]+"/lms/"),
+		chromedp.WaitVisible(chromedp.ID("course-title")),
+		chromedp.Click(chromedp.ID("deep-link")),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	frame, err := frameWith(ctx, "tool-frame", "pick-travel")
+	if err != nil {
+		t.Fatalf("the picker did not appear in the LMS frame: %v", err)
+	}
+	screenshot(t, ctx, "deep-linking picker")
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("pick-travel"), chromedp.FromNode(frame))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := frameWith(ctx, "tool-frame", "lms-message-title"); err != nil {
+		t.Fatalf("the platform did not answer the deep-linking response: %v", err)
+	}
+	links := h.lms[0].Links()
+	if last := links[len(links)-1]; len(links) != 3 || last.Custom["talkio_template"] != "travel" {
+		t.Fatalf("course links %+v, want a third one for the travel chat", links)
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(h.lmsURL[0]+"/lms/"), chromedp.WaitVisible(chromedp.ID("link-2-learner"))); err != nil {
+		t.Fatalf("the course page does not show the new link: %v", err)
+	}
+	screenshot(t, ctx, "course with the added link")
+}
