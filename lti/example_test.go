@@ -10,7 +10,6 @@ import (
 	"talkio-gateway/demo/lms"
 	"talkio-gateway/lti"
 	"talkio-gateway/provision"
-	"talkio-gateway/talkio"
 )
 
 // How demo mode mounts the tool and the stand-in platform on one gateway: the platform at /lms/ (its
@@ -18,8 +17,7 @@ import (
 func ExampleNew() {
 	public, _ := url.Parse("http://localhost:8080")
 	app, _ := url.Parse("http://localhost:8080/_talkio")
-	var client *talkio.Client       // the Partner API client (the simulator's, in demo mode)
-	var prov *provision.Provisioner // provision.New(…)
+	var prov *provision.Provisioner // provision.New(…) with the Partner API client (the simulator's, in demo mode)
 
 	platform, err := lms.New(lms.Options{BaseURL: public.String() + "/lms", ToolURL: public.String()})
 	if err != nil {
@@ -36,7 +34,6 @@ func ExampleNew() {
 		PublicURL:    public,                                                                  // GATEWAY_PUBLIC_URL
 		TalkioAppURL: app,                                                                     // TALKIO_APP_URL
 		Provisioner:  prov,
-		Talkio:       client,
 		IDRule:       provision.IDRule{}, // from TALKIO_USER_ID_MODE / TALKIO_USER_ID_KEY
 		Demo:         true,
 	})

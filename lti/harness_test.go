@@ -180,7 +180,7 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 	}
 	handler, err := lti.New(lti.Options{
 		Platforms: platforms, ToolKeys: []*rsa.PrivateKey{testKey(t, 3)}, Templates: o.templates,
-		PublicURL: pub, TalkioAppURL: app, Provisioner: prov, Talkio: tc, IDRule: h.idRule,
+		PublicURL: pub, TalkioAppURL: app, Provisioner: prov, IDRule: h.idRule,
 		Logger: slog.New(slog.NewTextHandler(h.logs, nil)), Metrics: h.metrics.add,
 	})
 	if err != nil {

@@ -290,7 +290,7 @@ func (t *tool) resourceLink(w http.ResponseWriter, r *http.Request, p *platform,
 		return
 	}
 	t.opts.Logger.Info("lti launch", "user_id", id.UserID, "user_type", prov.UserType, "organization", prov.Organization,
-		"created", prov.Created, "document_target", truncate(c.Presentation.DocumentTarget, 20))
+		"document_target", truncate(c.Presentation.DocumentTarget, 20))
 	if c.Presentation.DocumentTarget == "window" {
 		// A top-level window: straight to the Talkio app with a fresh token.
 		if t.redirectToTalkio(w, r, id.UserID, prov.Organization, path) {

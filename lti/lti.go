@@ -49,7 +49,7 @@ type Template struct {
 // Provisioner is what the tool needs of the provisioning core (*provision.Provisioner).
 type Provisioner interface {
 	Provision(ctx context.Context, id *provision.Identity, via provision.EntryPoint) (*provision.Provisioned, error)
-	Client(slug string) *talkio.Client
+	Token(ctx context.Context, org, userID string) (*talkio.Token, error)
 }
 
 // Options configure the tool.
@@ -65,9 +65,6 @@ type Options struct {
 	TalkioAppURL *url.URL
 	// Provisioner turns a launch into a Talkio user.
 	Provisioner Provisioner
-	// Talkio is the default organization's client; used for a registration's organization that
-	// Provisioner.Client does not know. Optional.
-	Talkio *talkio.Client
 	// IDRule makes the Talkio id: IDRule.ScopedUserID(iss, sub).
 	IDRule provision.IDRule
 	// FrameAncestors are extra origins that may frame the tool's pages (GATEWAY_FRAME_ANCESTORS), e.g.

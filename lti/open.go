@@ -1,12 +1,10 @@
 package lti
 
 import (
-	"errors"
 	"net/http"
 	"time"
 
 	"talkio-gateway/provision"
-	"talkio-gateway/talkio"
 )
 
 // ticket is what the in-frame page's "Open" button carries, sealed: who, where, until when. It is a
@@ -42,15 +40,7 @@ func (t *tool) handleOpen(w http.ResponseWriter, r *http.Request) {
 
 // redirectToTalkio fetches a fresh login token and redirects to the Talkio app.
 func (t *tool) redirectToTalkio(w http.ResponseWriter, r *http.Request, userID, org, path string) bool {
-	c := t.opts.Provisioner.Client(org)
-	if c == nil && t.opts.Talkio != nil {
-		c = t.opts.Talkio.ForOrganization(org)
-	}
-	if c == nil {
-		t.fail(w, r, http.StatusInternalServerError, "Something went wrong", "The tutor's organization is not configured.", errors.New("lti: no Talkio client for organization "+org))
-		return false
-	}
-	tok, err := c.UserToken(r.Context(), userID)
+	tok, err := t.opts.Provisioner.Token(r.Context(), org, userID)
 	if err != nil {
 		t.provisionFailed(w, r, err)
 		return false
@@ -60,16 +50,17 @@ func (t *tool) redirectToTalkio(w http.ResponseWriter, r *http.Request, userID, 
 	return true
 }
 
-// provisionFailed shows a refusal of the provisioning policy (403) or an upstream failure (502/503).
+// provisionFailed shows a refusal of the provisioning policy (403) or an upstream failure (502/503),
+// as the core classifies it (the same classification as the gateway's own pages and metrics).
 func (t *tool) provisionFailed(w http.ResponseWriter, r *http.Request, err error) {
-	switch {
-	case errors.Is(err, provision.ErrAccountExpired):
+	switch o := provision.Classify(err); {
+	case o == provision.Expired:
 		t.count(OutcomeNotAllowed, msgResourceLink)
 		t.fail(w, r, http.StatusForbidden, "Your access has ended", "Your Talkio account has expired. Ask your teacher or school administrator.", err)
-	case errors.Is(err, provision.ErrNotAllowed), errors.Is(err, provision.ErrNoOrganization):
+	case o.Refused():
 		t.count(OutcomeNotAllowed, msgResourceLink)
 		t.fail(w, r, http.StatusForbidden, "Access not allowed", "Your account is not allowed to use the Talkio tutor. Ask your teacher or school administrator.", err)
-	case errors.Is(err, talkio.ErrUnavailable), errors.Is(err, talkio.ErrRateLimited):
+	case o == provision.TalkioBusy:
 		t.count(OutcomeUpstream, msgResourceLink)
 		t.fail(w, r, http.StatusServiceUnavailable, "Talkio is busy", "The Talkio service did not answer in time. Try again in a minute.", err)
 	default:

@@ -246,7 +246,9 @@ func (d *decision) key(op string) string {
 // decide applies the access policy (allowed groups, organization routing, the expiry claim) and
 // works out the user type and expiry.
 func (p *Provisioner) decide(id *Identity, via EntryPoint) (*decision, error) {
-	if len(p.opts.AllowedGroups) > 0 && !memberOfAny(id.Groups, p.opts.AllowedGroups) {
+	// An LTI launch carries no groups: the platform's registration (LTI_PLATFORMS) is the access
+	// policy there, and the course roster decides who launches.
+	if len(p.opts.AllowedGroups) > 0 && via != LTI && !memberOfAny(id.Groups, p.opts.AllowedGroups) {
 		return nil, ErrNotAllowed
 	}
 	slug := p.opts.Talkio.Organization()
