@@ -22,7 +22,9 @@ type Error struct {
 	RetryAfter time.Duration
 }
 
-func (e *Error) Error() string { return "scim: " + strconv.Itoa(e.Status) + " " + e.ScimType + ": " + e.Detail }
+func (e *Error) Error() string {
+	return "scim: " + strconv.Itoa(e.Status) + " " + e.ScimType + ": " + e.Detail
+}
 
 // MarshalJSON writes the RFC's error body; status is a string there.
 func (e *Error) MarshalJSON() ([]byte, error) {

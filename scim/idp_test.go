@@ -206,4 +206,4 @@ func TestOktaSequence(t *testing.T) {
 }
 
 func containsBytes(b []byte, s string) bool { return strings.Contains(string(b), s) }
-func containsString(b, s string) bool      { return strings.Contains(b, s) }
+func containsString(b, s string) bool       { return strings.Contains(b, s) }
