@@ -126,6 +126,15 @@ var errSuspended = &Error{Status: http.StatusConflict, ScimType: "uniqueness",
 // toSCIM maps a provisioning or Partner API failure onto the SCIM error the identity provider should
 // see. The Partner API's messages are kept out: they may quote values.
 func (o *Options) toSCIM(err error) *Error {
+	e := o.classify(err)
+	if e.Status >= http.StatusInternalServerError {
+		// For the operator; the identity provider gets the sentence only.
+		o.Logger.Error("scim: request failed", "status", e.Status, "error", err)
+	}
+	return e
+}
+
+func (o *Options) classify(err error) *Error {
 	var e *Error
 	var verr *talkio.ValidationError
 	switch {
