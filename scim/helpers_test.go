@@ -25,16 +25,17 @@ const (
 
 // env is the SCIM handler in an httptest server, against the Partner API simulator.
 type env struct {
-	t       *testing.T
+	t       testing.TB
 	sim     *talkiotest.Server
 	srv     *httptest.Server
 	logs    *syncBuffer
 	metrics *countingMetrics
 	client  *talkio.Client
+	handler http.Handler
 	token   string
 }
 
-func newEnv(t *testing.T, modify func(*Options, *provision.Options)) *env {
+func newEnv(t testing.TB, modify func(*Options, *provision.Options)) *env {
 	t.Helper()
 	sim := talkiotest.NewServer(talkiotest.Options{Provider: testProvider, APIKey: "k", Organizations: []talkiotest.Organization{{Slug: testOrg}}})
 	t.Cleanup(sim.Close)
@@ -66,7 +67,7 @@ func newEnv(t *testing.T, modify func(*Options, *provision.Options)) *env {
 	mux.Handle("/scim/v2/", h)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	return &env{t: t, sim: sim, srv: srv, logs: logs, metrics: o.Metrics.(*countingMetrics), client: c, token: testToken}
+	return &env{t: t, sim: sim, srv: srv, logs: logs, metrics: o.Metrics.(*countingMetrics), client: c, handler: h, token: testToken}
 }
 
 // response is a SCIM answer.
