@@ -197,6 +197,22 @@ func TestOktaSequence(t *testing.T) {
 	if len(e.sim.Users(testOrg)) != 0 || len(e.sim.ExpiredUsers(testOrg)) != 1 {
 		t.Error("a refused reactivation changed Talkio")
 	}
+	// Group Push: create, membership, rename without a path (Okta sends the id along); no Partner API call.
+	calls := e.apiCalls()
+	r = e.do(http.MethodPost, "/Groups", `{"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": "Test SCIMv2", "members": []}`).want(t, http.StatusCreated)
+	gid, _ := r.body["id"].(string)
+	e.do(http.MethodPatch, "/Groups/"+gid, `{"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [
+	  {"op": "remove", "path": "members[value eq \"89bb1940-b905-4575-9e7f-6f887cfb368e\"]"},
+	  {"op": "add", "path": "members", "value": [{"value": "`+oktaID+`", "display": "test.user@okta.local"}]}]}`).want(t, http.StatusOK)
+	r = e.do(http.MethodPatch, "/Groups/"+gid, `{"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [
+	  {"op": "replace", "value": {"id": "`+gid+`", "displayName": "Test SCIMv20"}}]}`).want(t, http.StatusOK)
+	if r.body["displayName"] != "Test SCIMv20" || r.body["id"] != gid {
+		t.Errorf("group rename: %s", r.raw)
+	}
+	if n := e.apiCalls(); n != calls {
+		t.Errorf("Group Push made %d Partner API calls", n-calls)
+	}
+
 	// After the operator deletes the suspended account, the push creates the user again.
 	if err := e.client.DeleteUser(t.Context(), oktaID); err != nil {
 		t.Fatal(err)

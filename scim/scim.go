@@ -76,6 +76,9 @@ type Options struct {
 	// FacilitatorGroups and AllowedGroups are the provisioner's; the handler reads them only to answer
 	// /Groups and to keep a PATCH that says nothing of groups from losing the user's membership.
 	FacilitatorGroups, AllowedGroups []string
+	// BaseURL, when set, makes Location headers and meta.location absolute, e.g.
+	// "https://gateway.example/scim/v2" (RFC 7644 §3.1 asks for the full URI).
+	BaseURL string
 	// MaxBodyBytes bounds request bodies; 0 means DefaultMaxBodyBytes.
 	MaxBodyBytes int64
 	// RetryAfter is sent with a 429 or 503 when the Partner API was rate limited or unavailable; 0
@@ -185,7 +188,7 @@ func New(o Options) (http.Handler, error) {
 				Handler:     &groups{opts: &h.opts},
 			},
 		},
-	}, lib.WithLogger(libLogger{o.Logger}))
+	}, lib.WithLogger(libLogger{o.Logger}), lib.WithBaseURL(o.BaseURL))
 	if err != nil {
 		return nil, fmt.Errorf("scim: %w", err)
 	}

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"talkio-gateway/provision"
 	"talkio-gateway/talkio"
 	"talkio-gateway/talkio/talkiotest"
@@ -352,5 +354,80 @@ func TestLogsHoldNoPersonalData(t *testing.T) {
 	}
 	if !strings.Contains(logs, "operation=user_create") || !strings.Contains(logs, "outcome=unauthorized") {
 		t.Errorf("logs lack the request lines:\n%s", logs)
+	}
+}
+
+func TestOtherFilters(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	if err := e.sim.AddUser(testOrg, talkiotest.User{ID: "u1", UserName: "Ada", UserType: "member", Email: "ada@example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	// u2's id is u1's email: a lookup by email must never answer with the record of another id.
+	if err := e.sim.AddUser(testOrg, talkiotest.User{ID: "grace@example.com", UserName: "Grace", UserType: "member"}); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		filter string
+		want   string // id, "" for none
+	}{
+		{`emails.value eq "ada@example.com"`, "u1"},
+		{`emails[value eq "ADA@example.com"]`, "u1"},
+		{`emails eq "ada@example.com"`, "u1"},
+		{`id eq "u1"`, "u1"},
+		{`userName eq "ada@example.com"`, "u1"},
+		{`emails.value eq "grace@example.com"`, ""},
+		{`id eq "ada@example.com"`, ""},
+		{`externalId eq "u1"`, "u1"},
+		{`externalId eq "nobody"`, ""},
+	}
+	for _, tt := range tests {
+		r := e.do(http.MethodGet, "/Users"+filterQuery(tt.filter), "").want(t, http.StatusOK)
+		res, _ := r.body["Resources"].([]any)
+		got := ""
+		if len(res) == 1 {
+			got, _ = res[0].(map[string]any)["id"].(string)
+		}
+		if got != tt.want || (tt.want == "") != (r.body["totalResults"] == 0.0) {
+			t.Errorf("%s: got %q (%s), want %q", tt.filter, got, r.raw, tt.want)
+		}
+	}
+	// startIndex past the one match, and count=0, keep totalResults.
+	r := e.do(http.MethodGet, "/Users"+filterQuery(`id eq "u1"`)+"&startIndex=2", "").want(t, http.StatusOK)
+	if res, _ := r.body["Resources"].([]any); len(res) != 0 || r.body["totalResults"] != 1.0 {
+		t.Errorf("startIndex 2: %s", r.raw)
+	}
+}
+
+func TestPrometheusMetrics(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m, err := PrometheusMetrics(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Request("user_create", "ok")
+	m.Deprovisioned(DeactivateDelete)
+	if _, err := PrometheusMetrics(reg); err == nil {
+		t.Error("registered twice")
+	}
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, f := range families {
+		names = append(names, f.GetName())
+	}
+	if strings.Join(names, ",") != "gateway_scim_requests_total,gateway_scim_users_deprovisioned_total" {
+		t.Errorf("families %v", names)
+	}
+}
+
+func TestLocationIsAbsoluteWithBaseURL(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(o *Options, _ *provision.Options) { o.BaseURL = "https://gateway.example/scim/v2" })
+	r := e.do(http.MethodPost, "/Users", oktaCreateUser).want(t, http.StatusCreated)
+	if loc := r.header.Get("Location"); loc != "https://gateway.example/scim/v2/Users/"+oktaID {
+		t.Errorf("Location %q", loc)
 	}
 }
