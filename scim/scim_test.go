@@ -431,3 +431,61 @@ func TestLocationIsAbsoluteWithBaseURL(t *testing.T) {
 		t.Errorf("Location %q", loc)
 	}
 }
+
+func TestDeactivationPaths(t *testing.T) {
+	t.Parallel()
+	for _, mode := range []string{DeactivateDelete, DeactivateSuspend} {
+		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, func(o *Options, _ *provision.Options) { o.Deactivate = mode })
+			gone := func(id string) {
+				t.Helper()
+				if _, active := find(e.sim.Users(testOrg), id); active {
+					t.Errorf("%s still active", id)
+				}
+				if _, suspended := find(e.sim.ExpiredUsers(testOrg), id); suspended != (mode == DeactivateSuspend) {
+					t.Errorf("%s: suspended %v in mode %s", id, suspended, mode)
+				}
+				e.do(http.MethodGet, "/Users/"+id, "").want(t, http.StatusNotFound)
+			}
+			for _, id := range []string{"a", "b", "c"} {
+				e.do(http.MethodPost, "/Users", `{"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "externalId": "`+id+`", "userName": "`+id+`"}`).want(t, http.StatusCreated)
+			}
+			// PUT active:false.
+			r := e.do(http.MethodPut, "/Users/a", `{"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "externalId": "a", "userName": "a", "active": false}`).want(t, http.StatusOK)
+			if r.body["active"] != false {
+				t.Errorf("PUT answered %s", r.raw)
+			}
+			gone("a")
+			// PATCH "active": "False" without path.
+			e.do(http.MethodPatch, "/Users/b", `{"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [{"op": "Replace", "value": {"active": "False"}}]}`).want(t, http.StatusOK)
+			gone("b")
+			// DELETE.
+			e.do(http.MethodDelete, "/Users/c", "").want(t, http.StatusNoContent)
+			gone("c")
+			// Leavers of leavers and strangers are not found; nothing is counted twice.
+			e.do(http.MethodDelete, "/Users/nobody", "").want(t, http.StatusNotFound)
+			e.do(http.MethodPatch, "/Users/nobody", `{"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [{"op": "replace", "path": "active", "value": false}]}`).want(t, http.StatusNotFound)
+			if n := e.metrics.count(mode); n != 3 {
+				t.Errorf("deprovisioned %d", n)
+			}
+			// A user pushed as inactive gets no account.
+			e.do(http.MethodPost, "/Users", `{"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "externalId": "d", "userName": "d", "active": false}`).want(t, http.StatusCreated)
+			if _, ok := e.sim.User(testOrg, "d"); ok {
+				t.Error("an inactive push created a user")
+			}
+			if n := e.sim.CallCount(talkiotest.EndpointCreateUser); n != 3 {
+				t.Errorf("%d creates", n)
+			}
+		})
+	}
+}
+
+func find(users []talkiotest.User, id string) (talkiotest.User, bool) {
+	for _, u := range users {
+		if u.ID == id {
+			return u, true
+		}
+	}
+	return talkiotest.User{}, false
+}
