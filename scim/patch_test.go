@@ -41,7 +41,9 @@ func TestApplyPatch(t *testing.T) {
 		{"email removal ignored", "remove", "emails", nil, func(p *person) bool { return p.email == "ada@example.com" }},
 		{"empty email ignored", "replace", `emails[type eq "work"].value`, " ", func(p *person) bool { return p.email == "ada@example.com" }},
 		{"phone", "replace", `phoneNumbers[type eq "mobile"].value`, "+200", func(p *person) bool { return p.phone == "+200" }},
-		{"roles add", "add", "roles", []any{map[string]any{"value": "teachers"}}, func(p *person) bool { return p.rolesKnown && slices.Equal(p.roles, []string{"pupils", "chess", "teachers"}) }},
+		{"roles add", "add", "roles", []any{map[string]any{"value": "teachers"}}, func(p *person) bool {
+			return p.rolesKnown && slices.Equal(p.roles, []string{"pupils", "chess", "teachers"})
+		}},
 		{"roles replace", "replace", "roles", []any{map[string]any{"display": "Teachers", "value": "t"}}, func(p *person) bool { return slices.Equal(p.roles, []string{"t", "Teachers"}) }},
 		{"roles remove by filter", "remove", `roles[value eq "CHESS"]`, nil, func(p *person) bool { return slices.Equal(p.roles, []string{"pupils"}) }},
 		{"roles remove all", "remove", "roles", nil, func(p *person) bool { return p.rolesKnown && len(p.roles) == 0 }},
