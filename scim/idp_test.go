@@ -223,3 +223,30 @@ func TestOktaSequence(t *testing.T) {
 
 func containsBytes(b []byte, s string) bool { return strings.Contains(string(b), s) }
 func containsString(b, s string) bool       { return strings.Contains(b, s) }
+
+// A pushed user who then signs in is the same Talkio user: sign-in's id rule over (issuer, claim) gives
+// the id SCIM gave, in both id modes, and the sign-in creates nothing.
+func TestPushedUserSigningInIsOneUser(t *testing.T) {
+	t.Parallel()
+	for _, rule := range []provision.IDRule{{}, {Key: []byte(strings.Repeat("s", 32))}} {
+		var p *provision.Provisioner
+		e := newEnv(t, func(o *Options, po *provision.Options) {
+			o.IDRule = rule
+			var err error
+			if p, err = provision.New(*po); err != nil {
+				t.Fatal(err)
+			}
+			o.Provisioner = p
+		})
+		e.do(http.MethodPost, "/Users", oktaCreateUser).want(t, http.StatusCreated)
+		e.sim.ResetCalls()
+		// The sign-in maps CLAIM_USER_ID (Okta's sub, the same Okta user id) through the same rule.
+		res, err := p.Provision(t.Context(), &provision.Identity{UserID: rule.UserID(testIssuer, oktaID), Name: "Test User"}, provision.SignIn)
+		if err != nil || res.Created {
+			t.Fatalf("sign-in: %+v, %v", res, err)
+		}
+		if n := e.sim.CallCount("POST /users"); n != 0 || len(e.sim.Users(testOrg)) != 1 {
+			t.Errorf("pseudonymous %v: %d creates, %d users", rule.Pseudonymous(), n, len(e.sim.Users(testOrg)))
+		}
+	}
+}

@@ -104,7 +104,7 @@ func (u *users) find(ctx context.Context, attr, value string) (*lib.Resource, er
 		if attr == "username" {
 			p.userName, p.userNameKnown = value, true
 		} else {
-			p.externalID, p.externalIDKnow = value, true
+			p.externalID, p.externalIDKnown = value, true
 		}
 	}
 	res := p.resource(t.ID)

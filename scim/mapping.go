@@ -28,7 +28,7 @@ type person struct {
 	roles                         []string
 	rolesKnown                    bool // the request said something about roles
 	active                        bool
-	userNameKnown, externalIDKnow bool
+	userNameKnown, externalIDKnown bool
 }
 
 // personFromAttributes reads the attributes the library validated (names as the schema spells them).
@@ -38,7 +38,7 @@ func personFromAttributes(a lib.ResourceAttributes) *person {
 		p.userName, p.userNameKnown = v, true
 	}
 	if v, ok := a["externalId"].(string); ok {
-		p.externalID, p.externalIDKnow = v, true
+		p.externalID, p.externalIDKnown = v, true
 	}
 	p.displayName, _ = a["displayName"].(string)
 	if n, ok := a["name"].(map[string]any); ok {
@@ -156,7 +156,7 @@ func (o *Options) personFromTalkio(u *talkio.User) *person {
 	if o.UserIDAttribute == AttributeUserName {
 		p.userName, p.userNameKnown = idValue, idValue != ""
 	} else {
-		p.externalID, p.externalIDKnow = idValue, idValue != ""
+		p.externalID, p.externalIDKnown = idValue, idValue != ""
 	}
 	if !p.userNameKnown {
 		p.userName = u.Email

@@ -65,7 +65,7 @@ func (p *person) applyPath(op string, path filter.Path, v any) *Error {
 		}
 	case "externalid":
 		if !remove {
-			p.externalID, p.externalIDKnow = s, true
+			p.externalID, p.externalIDKnown = s, true
 		}
 	case "displayname":
 		if !remove && strings.TrimSpace(s) != "" {
