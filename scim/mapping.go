@@ -19,15 +19,15 @@ const enterpriseSchema = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:
 // person is a SCIM user as far as the gateway maps it. It is built from a POST or PUT body, or from
 // the Talkio user for a PATCH (then changed by the operations), and becomes a provision.Identity.
 type person struct {
-	userName, externalID          string // "" when unknown (Talkio does not keep them)
-	displayName, formatted        string
-	givenName, familyName         string
-	email, phone                  string
-	locale                        string
-	organization                  string
-	roles                         []string
-	rolesKnown                    bool // the request said something about roles
-	active                        bool
+	userName, externalID           string // "" when unknown (Talkio does not keep them)
+	displayName, formatted         string
+	givenName, familyName          string
+	email, phone                   string
+	locale                         string
+	organization                   string
+	roles                          []string
+	rolesKnown                     bool // the request said something about roles
+	active                         bool
 	userNameKnown, externalIDKnown bool
 }
 
