@@ -81,9 +81,9 @@ func (u *users) find(ctx context.Context, attr, value string) (*lib.Resource, er
 	)
 	switch {
 	case attr == idAttr:
-		t, err = u.getUser(ctx, o.IDRule.UserID(o.Issuer, value))
+		t, _, err = u.getUser(ctx, o.IDRule.UserID(o.Issuer, value))
 	case attr == "id":
-		t, err = u.getUser(ctx, value)
+		t, _, err = u.getUser(ctx, value)
 	case attr == "emails" || (attr == "username" && strings.Contains(value, "@")):
 		// Talkio keeps no SCIM userName; with the id in externalId, the userName identity providers
 		// send is usually the email, and that is how the user is reported.
@@ -114,14 +114,18 @@ func (u *users) find(ctx context.Context, attr, value string) (*lib.Resource, er
 // byEmail finds the active user whose email is value. The Partner API looks up ids and emails alike,
 // so the answer must have this email.
 func (u *users) byEmail(ctx context.Context, email string) (*talkio.User, error) {
-	t, err := u.opts.Talkio.GetUser(ctx, email)
-	if err != nil {
-		return nil, err
+	for _, c := range u.opts.clients() {
+		t, err := c.GetUser(ctx, email)
+		switch {
+		case errors.Is(err, talkio.ErrNotFound):
+			continue
+		case err != nil:
+			return nil, err
+		case strings.EqualFold(t.Email, email):
+			return t, nil
+		}
 	}
-	if !strings.EqualFold(t.Email, email) {
-		return nil, talkio.ErrNotFound
-	}
-	return t, nil
+	return nil, talkio.ErrNotFound
 }
 
 // page answers a list without filter: SCIM's 1-based startIndex and count become one or two Partner

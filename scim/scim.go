@@ -64,6 +64,10 @@ type Options struct {
 	// Talkio is the Partner API client of the organization SCIM manages: lookups, lists, deletion and
 	// suspension go straight to it.
 	Talkio *talkio.Client
+	// Organizations are the clients of the other organizations pushed users may live in (those of
+	// TALKIO_ORGANIZATION_MAP, from Provisioner.Client): lookups, deletion and suspension try Talkio,
+	// then these, in order. Lists show Talkio's organization only.
+	Organizations []*talkio.Client
 	// IDRule and Issuer turn the value of UserIDAttribute into the Talkio id, exactly as a sign-in
 	// through Issuer turns CLAIM_USER_ID into it: a pushed user and the same person signing in are one
 	// Talkio user.

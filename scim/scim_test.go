@@ -3,6 +3,7 @@ package scim
 import (
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -488,4 +489,48 @@ func find(users []talkiotest.User, id string) (talkiotest.User, bool) {
 		}
 	}
 	return talkiotest.User{}, false
+}
+
+func TestOrganizations(t *testing.T) {
+	t.Parallel()
+	sim := talkiotest.NewServer(talkiotest.Options{Provider: testProvider, APIKey: "k",
+		Organizations: []talkiotest.Organization{{Slug: testOrg}, {Slug: "north-school"}}})
+	t.Cleanup(sim.Close)
+	c, err := talkio.NewClient(sim.URL, testProvider, "k", talkio.WithOrganization(testOrg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := provision.New(provision.Options{Talkio: c, OrganizationMap: map[string]string{"North": "north-school", "Main": testOrg}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := New(Options{Tokens: []string{testToken}, Provisioner: p, Talkio: c, Organizations: []*talkio.Client{p.Client("north-school")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	send := func(method, path, body string, want int) {
+		t.Helper()
+		r := httptest.NewRequest(method, "/scim/v2"+path, strings.NewReader(body))
+		r.Header.Set("Authorization", "Bearer "+testToken)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code != want {
+			t.Fatalf("%s %s: %d %s, want %d", method, path, w.Code, w.Body, want)
+		}
+	}
+	send("POST", "/Users", `{"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "externalId": "n1", "userName": "n1",
+	  "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {"organization": "North"}}`, 201)
+	if _, ok := sim.User("north-school", "n1"); !ok {
+		t.Fatal("not created in the organization its claim maps to")
+	}
+	send("POST", "/Users", `{"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "externalId": "n2", "userName": "n2"}`, 400)
+	send("GET", "/Users/n1", "", 200)
+	send("PATCH", "/Users/n1", `{"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [{"op": "replace", "path": "displayName", "value": "North One"}]}`, 200)
+	if u, _ := sim.User("north-school", "n1"); u.UserName != "North One" {
+		t.Errorf("after PATCH: %+v", u)
+	}
+	send("DELETE", "/Users/n1", "", 204)
+	if _, ok := sim.User("north-school", "n1"); ok {
+		t.Error("not deleted")
+	}
 }

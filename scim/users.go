@@ -37,7 +37,7 @@ func (u *users) Create(r *http.Request, a lib.ResourceAttributes) (lib.Resource,
 		// A user pushed as inactive gets no account (Talkio bills by seat); it reads as not found.
 		return p.resource(id), nil
 	}
-	switch _, err := u.getUser(ctx, id); {
+	switch _, _, err := u.getUser(ctx, id); {
 	case err == nil:
 		return lib.Resource{}, fail(r, &Error{Status: http.StatusConflict, ScimType: "uniqueness",
 			Detail: fmt.Sprintf("A user with this %s exists already.", u.opts.UserIDAttribute)})
@@ -55,7 +55,7 @@ func (u *users) Create(r *http.Request, a lib.ResourceAttributes) (lib.Resource,
 
 // Get handles "GET /Users/{id}". A suspended user reads as not found, as a deleted one does.
 func (u *users) Get(r *http.Request, id string) (lib.Resource, error) {
-	t, err := u.getUser(r.Context(), id)
+	t, _, err := u.getUser(r.Context(), id)
 	if err != nil {
 		return lib.Resource{}, fail(r, u.opts.toSCIM(err))
 	}
@@ -99,7 +99,7 @@ func (u *users) Patch(r *http.Request, id string, ops []lib.PatchOperation) (lib
 // before the whole request is known to be valid.
 func (u *users) update(r *http.Request, id string, next *person, change func(*person) *Error) (lib.Resource, error) {
 	ctx := r.Context()
-	t, err := u.getUser(ctx, id)
+	t, c, err := u.getUser(ctx, id)
 	if err != nil {
 		if !errors.Is(err, talkio.ErrNotFound) {
 			return lib.Resource{}, fail(r, u.opts.toSCIM(err))
@@ -129,14 +129,16 @@ func (u *users) update(r *http.Request, id string, next *person, change func(*pe
 		return lib.Resource{}, fail(r, e)
 	}
 	if !p.active {
-		if err := u.deactivate(ctx, id); err != nil {
+		if err := u.deactivate(ctx, c, id); err != nil {
 			return lib.Resource{}, fail(r, u.opts.toSCIM(err))
 		}
 		return p.resource(id), nil
 	}
 	ident := p.identity(id)
-	// Talkio cannot change a user's type, so an update keeps the one it has.
+	// Talkio cannot change a user's type, nor move a user to another organization, so an update keeps
+	// both (and needs no organization claim, which a PATCH seldom carries).
 	ident.UserType = t.UserType
+	ident.OrganizationSlug = c.Organization()
 	if !p.rolesKnown && len(u.opts.AllowedGroups) > 0 {
 		// The user exists, so it passed the access policy when it was created; a PATCH that says
 		// nothing of groups does not change its membership.
@@ -153,25 +155,38 @@ func (u *users) Delete(r *http.Request, id string) error {
 	ctx := r.Context()
 	if u.opts.Deactivate == DeactivateSuspend {
 		// Only an active user can be suspended; a suspended one reads as not found.
-		if _, err := u.getUser(ctx, id); err != nil {
+		_, c, err := u.getUser(ctx, id)
+		if err == nil {
+			err = u.deactivate(ctx, c, id)
+		}
+		if err != nil {
 			return fail(r, u.opts.toSCIM(err))
 		}
+		return nil
 	}
-	if err := u.deactivate(ctx, id); err != nil {
-		return fail(r, u.opts.toSCIM(err))
+	// The Partner API deletes active and suspended users alike; the first organization that has the
+	// id is the user's.
+	for _, c := range u.opts.clients() {
+		err := u.deactivate(ctx, c, id)
+		if !errors.Is(err, talkio.ErrNotFound) {
+			if err != nil {
+				return fail(r, u.opts.toSCIM(err))
+			}
+			return nil
+		}
 	}
-	return nil
+	return fail(r, errNotFound("User"))
 }
 
 // deactivate removes the user's access at once: deleted (the default, as the Partner API docs ask,
 // since billing follows usage) or suspended (accountExpiresAt now; usage stays readable until sweep).
-func (u *users) deactivate(ctx context.Context, id string) error {
+func (u *users) deactivate(ctx context.Context, c *talkio.Client, id string) error {
 	var err error
 	if u.opts.Deactivate == DeactivateSuspend {
 		now := u.opts.Now().UTC()
-		_, err = u.opts.Talkio.UpdateUser(ctx, id, &talkio.UpdateUserRequest{AccountExpiresAt: &now})
+		_, err = c.UpdateUser(ctx, id, &talkio.UpdateUserRequest{AccountExpiresAt: &now})
 	} else {
-		err = u.opts.Talkio.DeleteUser(ctx, id)
+		err = c.DeleteUser(ctx, id)
 	}
 	if err != nil {
 		return fmt.Errorf("deactivate user: %w", err)
@@ -181,29 +196,42 @@ func (u *users) deactivate(ctx context.Context, id string) error {
 	return nil
 }
 
-// getUser fetches the active user whose id is exactly id: the Partner API also answers by email, and a
-// record with another id must never be acted on.
-func (u *users) getUser(ctx context.Context, id string) (*talkio.User, error) {
-	t, err := u.opts.Talkio.GetUser(ctx, id)
-	if err != nil {
-		return nil, err
+// getUser fetches the active user whose id is exactly id, and the client of its organization: the
+// Partner API also answers by email, and a record with another id must never be acted on.
+func (u *users) getUser(ctx context.Context, id string) (*talkio.User, *talkio.Client, error) {
+	for _, c := range u.opts.clients() {
+		t, err := c.GetUser(ctx, id)
+		switch {
+		case errors.Is(err, talkio.ErrNotFound):
+			continue
+		case err != nil:
+			return nil, nil, err
+		case t.ID == id:
+			return t, c, nil
+		}
 	}
-	if t.ID != id {
-		return nil, &talkio.Error{StatusCode: http.StatusNotFound, Endpoint: "GET /users/{id}"}
-	}
-	return t, nil
+	return nil, nil, talkio.ErrNotFound
 }
 
 // suspended reports whether Talkio holds the id as an expired (suspended) user.
 func (u *users) suspended(ctx context.Context, id string) (bool, error) {
-	t, err := u.opts.Talkio.GetExpiredUser(ctx, id)
-	switch {
-	case errors.Is(err, talkio.ErrNotFound):
-		return false, nil
-	case err != nil:
-		return false, err
+	for _, c := range u.opts.clients() {
+		t, err := c.GetExpiredUser(ctx, id)
+		switch {
+		case errors.Is(err, talkio.ErrNotFound):
+			continue
+		case err != nil:
+			return false, err
+		case t.ID == id:
+			return true, nil
+		}
 	}
-	return t.ID == id, nil
+	return false, nil
+}
+
+// clients are the organizations' clients, Talkio's first.
+func (o *Options) clients() []*talkio.Client {
+	return append([]*talkio.Client{o.Talkio}, o.Organizations...)
 }
 
 func errIDChange(attr string) *Error {
