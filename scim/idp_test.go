@@ -62,6 +62,11 @@ func TestEntraIDSequence(t *testing.T) {
 	if r.body["totalResults"] != 1.0 {
 		t.Errorf("query: %s", r.raw)
 	}
+	// With Microsoft's compliance flag appended to the tenant URL, as its docs suggest.
+	r = e.do(http.MethodGet, "/Users?aadOptscim062020&"+filterQuery(`externalId eq "`+entraID+`"`)[1:], "").want(t, http.StatusOK)
+	if r.body["totalResults"] != 1.0 {
+		t.Errorf("query with aadOptscim062020: %s", r.raw)
+	}
 	r = e.do(http.MethodGet, "/Users"+filterQuery(`userName eq "non-existent user"`), "").want(t, http.StatusOK)
 	if r.body["totalResults"] != 0.0 {
 		t.Errorf("zero-result query: %s", r.raw)
