@@ -162,7 +162,6 @@ func New(o Options) (http.Handler, error) {
 	h.users = &users{opts: &h.opts}
 	server, err := lib.NewServer(&lib.ServerArgs{
 		ServiceProviderConfig: &lib.ServiceProviderConfig{
-			DocumentationURI: optional.NewString("https://github.com/talkio/talkio-gateway/blob/main/docs/scim.md"),
 			AuthenticationSchemes: []lib.AuthenticationScheme{{
 				Type:        lib.AuthenticationTypeOauthBearerToken,
 				Name:        "OAuth Bearer Token",
