@@ -54,10 +54,8 @@ type Config struct {
 	// are tried when reading, so a new key is put first and the old one removed a session lifetime later.
 	SessionKeys [][]byte
 
-	CookieSecure bool          // the Secure attribute on every cookie (the gateway is served over https)
-	SameSite     http.SameSite // Lax (default), Strict or None; None also sets Partitioned and needs CookieSecure
-
-	SessionMaxAge time.Duration // upper bound of a session's lifetime; default 12h
+	// Cookies is the cookie policy (session lifetime, SameSite, Secure); see CookiePolicy.
+	Cookies CookiePolicy
 
 	HTTPClient *http.Client     // for discovery, keys, token and userinfo requests; default has a 30 s timeout
 	Logger     *slog.Logger     // default discards
@@ -69,8 +67,8 @@ type Config struct {
 
 // String hides the secrets.
 func (c Config) String() string {
-	return fmt.Sprintf("auth.Config{IssuerURL:%q ClientID:%q ClientSecret:%s RedirectURL:%q Scopes:%q SessionKeys:%d CookieSecure:%t SameSite:%d SessionMaxAge:%s}",
-		c.IssuerURL, c.ClientID, redacted(c.ClientSecret != ""), c.RedirectURL, c.Scopes, len(c.SessionKeys), c.CookieSecure, c.SameSite, c.SessionMaxAge)
+	return fmt.Sprintf("auth.Config{IssuerURL:%q ClientID:%q ClientSecret:%s RedirectURL:%q Scopes:%q SessionKeys:%d Cookies:%+v}",
+		c.IssuerURL, c.ClientID, redacted(c.ClientSecret != ""), c.RedirectURL, c.Scopes, len(c.SessionKeys), c.Cookies)
 }
 
 // GoString hides the secrets from %#v too.
@@ -85,8 +83,8 @@ func (c Config) LogValue() slog.Value {
 		slog.String("redirect_url", c.RedirectURL),
 		slog.Any("scopes", c.Scopes),
 		slog.Int("session_keys", len(c.SessionKeys)),
-		slog.Bool("cookie_secure", c.CookieSecure),
-		slog.Duration("session_max_age", c.SessionMaxAge),
+		slog.Bool("cookie_secure", c.Cookies.Secure),
+		slog.Duration("session_max_age", c.Cookies.TTL),
 	)
 }
 
@@ -157,7 +155,7 @@ func New(ctx context.Context, cfg Config) (*Authenticator, error) {
 	}
 	// The provider's redirect back to us is a top-level cross-site GET, which carries Lax cookies but not
 	// Strict ones; a gateway framed by the portal (None) needs None for the attempt cookies too.
-	if cfg.SameSite == http.SameSiteNoneMode {
+	if cfg.Cookies.SameSite == http.SameSiteNoneMode {
 		a.attemptSameSite = http.SameSiteNoneMode
 	}
 	var err error
@@ -199,22 +197,22 @@ func normalize(cfg *Config) error {
 			bad("session key %d is %d bytes; at least %d are needed", i+1, len(k), MinSessionKeyLength)
 		}
 	}
-	switch cfg.SameSite {
+	switch cfg.Cookies.SameSite {
 	case 0, http.SameSiteDefaultMode:
-		cfg.SameSite = http.SameSiteLaxMode
+		cfg.Cookies.SameSite = http.SameSiteLaxMode
 	case http.SameSiteLaxMode, http.SameSiteStrictMode:
 	case http.SameSiteNoneMode:
-		if !cfg.CookieSecure {
+		if !cfg.Cookies.Secure {
 			bad("SameSite=None cookies must be Secure; browsers drop them otherwise (serve the gateway over https)")
 		}
 	default:
-		bad("unknown SameSite mode %d", cfg.SameSite)
+		bad("unknown SameSite mode %d", cfg.Cookies.SameSite)
 	}
 	switch {
-	case cfg.SessionMaxAge == 0:
-		cfg.SessionMaxAge = defaultSessionMaxAge
-	case cfg.SessionMaxAge < time.Second:
-		bad("session max age %s is shorter than a second", cfg.SessionMaxAge)
+	case cfg.Cookies.TTL == 0:
+		cfg.Cookies.TTL = defaultSessionMaxAge
+	case cfg.Cookies.TTL < time.Second:
+		bad("session max age %s is shorter than a second", cfg.Cookies.TTL)
 	}
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: 30 * time.Second}

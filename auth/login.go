@@ -261,7 +261,7 @@ func (a *Authenticator) attemptCookie(name, value, path string, maxAge int) *htt
 		Path:        path,
 		MaxAge:      maxAge,
 		HttpOnly:    true,
-		Secure:      a.cfg.CookieSecure,
+		Secure:      a.cfg.Cookies.Secure,
 		SameSite:    a.attemptSameSite,
 		Partitioned: a.attemptSameSite == http.SameSiteNoneMode,
 	}

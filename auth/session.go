@@ -98,12 +98,12 @@ func newCodecs(cfg Config) (*sessions.CookieStore, []securecookie.Codec, error) 
 	store.Options = &sessions.Options{
 		Path:        "/",
 		HttpOnly:    true,
-		Secure:      cfg.CookieSecure,
-		SameSite:    cfg.SameSite,
-		Partitioned: cfg.SameSite == http.SameSiteNoneMode,
+		Secure:      cfg.Cookies.Secure,
+		SameSite:    cfg.Cookies.SameSite,
+		Partitioned: cfg.Cookies.SameSite == http.SameSiteNoneMode,
 	}
 	// Also bounds the age securecookie accepts, whatever the payload says.
-	store.MaxAge(maxAgeSeconds(cfg.SessionMaxAge))
+	store.MaxAge(maxAgeSeconds(cfg.Cookies.TTL))
 	for _, c := range store.Codecs {
 		c.(*securecookie.SecureCookie).SetSerializer(sessionSerializer{})
 	}
@@ -118,10 +118,10 @@ func newCodecs(cfg Config) (*sessions.CookieStore, []securecookie.Codec, error) 
 func maxAgeSeconds(d time.Duration) int { return int(math.Ceil(d.Seconds())) }
 
 // SaveSession writes the session cookie. A zero s.Expires, or one beyond the configured maximum, becomes
-// now + SessionMaxAge; s.Expires is updated to the effective value.
+// now + Cookies.TTL; s.Expires is updated to the effective value.
 func (a *Authenticator) SaveSession(w http.ResponseWriter, r *http.Request, s *Session) error {
 	now := a.now()
-	limit := now.Add(a.cfg.SessionMaxAge)
+	limit := now.Add(a.cfg.Cookies.TTL)
 	if s.Expires.IsZero() || s.Expires.After(limit) {
 		s.Expires = limit
 	}

@@ -309,7 +309,8 @@ func splitJoined(err error) []error {
 // crossCheck validates rules that involve more than one variable. raw tells what was set.
 func crossCheck(c *Config, raw map[string]string) []string {
 	var problems []string
-	if c.MetricsListen != "" && c.Listen != "" && sameListener(c.Listen, c.MetricsListen) {
+	// Equal addresses ask for /metrics on the main listener (package gateway); overlapping ones are a mistake.
+	if c.MetricsListen != "" && c.Listen != "" && c.MetricsListen != c.Listen && sameListener(c.Listen, c.MetricsListen) {
 		problems = append(problems, fmt.Sprintf(
 			"GATEWAY_METRICS_LISTEN: must differ from GATEWAY_LISTEN (both %q); leave it empty to serve /metrics on GATEWAY_LISTEN",
 			c.MetricsListen))

@@ -66,7 +66,7 @@ func TestMetricsCountRequestsAndLogins(t *testing.T) {
 	t.Parallel()
 	m := NewMetrics()
 	e := newEnv(t, envConfig{options: func(o *Options) {
-		o.Metrics = m
+		o.Metrics, o.ServeMetrics = m, true
 		o.AllowedGroups = []string{"teachers"}
 	}})
 
@@ -168,7 +168,7 @@ func TestMetricsElsewhereOrOff(t *testing.T) {
 		name string
 		opts func(*Options)
 	}{
-		{"elsewhere", func(o *Options) { o.Metrics, o.MetricsElsewhere = NewMetrics(), true }},
+		{"elsewhere (the default)", func(o *Options) { o.Metrics = NewMetrics() }},
 		{"off", func(o *Options) { o.Metrics = nil }},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

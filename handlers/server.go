@@ -32,7 +32,8 @@ import (
 	"talkio-gateway/templates"
 )
 
-// Options is everything the handlers need; main maps the configuration onto it.
+// Options is everything the handlers need; package gateway maps the
+// configuration onto it.
 type Options struct {
 	// Auth signs users in and keeps their session cookie.
 	Auth *auth.Authenticator
@@ -63,11 +64,6 @@ type Options struct {
 	OrganizationMap map[string]string
 	// SupportContact is whom the error pages tell people to ask.
 	SupportContact string
-	// SessionTTL bounds a gateway session; default 12h.
-	SessionTTL time.Duration
-	// CookieSameSite is the CSRF cookie's SameSite (like the session's);
-	// default Lax.
-	CookieSameSite http.SameSite
 	// ReadyCheckTalkio makes /readyz also check that the Partner API answers
 	// with the configured credentials (one call at most every few seconds).
 	ReadyCheckTalkio bool
@@ -75,17 +71,27 @@ type Options struct {
 	// turns the home page into a stand-in partner portal.
 	Demo bool
 	// Metrics records requests, sign-ins and (through the Talkio client's
-	// observer calling Metrics.Observe) Partner API calls, and is served at
-	// GET /metrics. nil: no metrics and no /metrics route.
+	// observer calling Metrics.Observe) Partner API calls. nil: no metrics.
 	Metrics *Metrics
-	// MetricsElsewhere leaves GET /metrics out of the routes, for main to serve
-	// Metrics.Handler() on GATEWAY_METRICS_LISTEN only.
-	MetricsElsewhere bool
+	// ServeMetrics also serves Metrics at GET /metrics on these routes. Off by
+	// default: the counts are not for the public, so the gateway package serves
+	// them on GATEWAY_METRICS_LISTEN and this listener answers 404.
+	ServeMetrics bool
+	// Mounts are further handlers served under a path prefix (e.g. "/scim"),
+	// behind the same request id, request log, security headers and body limit
+	// as the gateway's own routes. The handler sees the full path.
+	Mounts []Mount
 	// Logger receives one line per request and the details of errors;
 	// default slog.Default().
 	Logger *slog.Logger
 	// Now is the clock (tests); default time.Now.
 	Now func() time.Time
+}
+
+// Mount is a handler served at Prefix and everything below it.
+type Mount struct {
+	Prefix  string // "/name": starts with a slash, no trailing slash
+	Handler http.Handler
 }
 
 // server holds what the handlers share. It is built once by New.
@@ -110,8 +116,9 @@ type server struct {
 	readyCheckTalkio bool
 	talkioCheck      talkioCheck
 
-	metrics          *Metrics
-	metricsElsewhere bool
+	metrics      *Metrics
+	serveMetrics bool
+	mounts       []Mount
 }
 
 // cookieOptions are the attributes of every cookie the handlers set
@@ -131,8 +138,17 @@ type assets struct {
 var pageNames = []string{"home.html", "embed.html", "error.html", "continue.html"}
 
 // New checks the options, parses every template and returns the gateway's
-// Echo instance, ready to be served (it is an http.Handler).
-func New(o Options) (*echo.Echo, error) {
+// web front, ready to be served. Echo is an inside detail.
+func New(o Options) (http.Handler, error) {
+	e, err := newEcho(o)
+	if err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// newEcho is New with the Echo instance exposed, for this package's tests.
+func newEcho(o Options) (*echo.Echo, error) {
 	s, err := newServer(o)
 	if err != nil {
 		return nil, err
@@ -160,8 +176,13 @@ func newServer(o Options) (*server, error) {
 	if o.TalkioAppURL == nil || !o.TalkioAppURL.IsAbs() || o.TalkioAppURL.Host == "" {
 		problems = append(problems, "TalkioAppURL must be an absolute URL")
 	}
-	if o.AccountTTL < 0 || o.SessionTTL < 0 {
-		problems = append(problems, "AccountTTL and SessionTTL must not be negative")
+	if o.AccountTTL < 0 {
+		problems = append(problems, "AccountTTL must not be negative")
+	}
+	for _, m := range o.Mounts {
+		if !strings.HasPrefix(m.Prefix, "/") || strings.HasSuffix(m.Prefix, "/") || m.Handler == nil {
+			problems = append(problems, fmt.Sprintf("Mounts: %q needs a handler and a prefix like /name", m.Prefix))
+		}
 	}
 	for _, a := range o.FrameAncestors {
 		if a == "" || strings.ContainsAny(a, " ;,\t\r\n") {
@@ -178,14 +199,8 @@ func newServer(o Options) (*server, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	if o.SessionTTL == 0 {
-		o.SessionTTL = 12 * time.Hour
-	}
 	if o.SupportContact == "" {
 		o.SupportContact = "your administrator"
-	}
-	if o.CookieSameSite == 0 || o.CookieSameSite == http.SameSiteDefaultMode {
-		o.CookieSameSite = http.SameSiteLaxMode
 	}
 
 	prov, err := provision.New(provision.Options{
@@ -201,6 +216,10 @@ func newServer(o Options) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
+
+	// The cookie policy is auth's, given once: the session's lifetime and the
+	// attributes of the cookies set here follow it.
+	cookies := o.Auth.Cookies()
 
 	pages, err := parsePages(templates.FS)
 	if err != nil {
@@ -218,7 +237,7 @@ func newServer(o Options) (*server, error) {
 		appURL:      o.TalkioAppURL,
 		loginURL:    talkio.NewLoginURL(o.TalkioAppURL),
 		support:     o.SupportContact,
-		sessionTTL:  o.SessionTTL,
+		sessionTTL:  cookies.TTL,
 		demo:        o.Demo,
 		log:         o.Logger,
 		now:         o.Now,
@@ -226,11 +245,12 @@ func newServer(o Options) (*server, error) {
 		pages:       pages,
 		assets:      as,
 		csp:         newCSP(o.TalkioAppURL, o.FrameAncestors),
-		cookieOpts:  cookieOptions{secure: o.PublicURL.Scheme == "https", sameSite: o.CookieSameSite},
+		cookieOpts:  cookieOptions{secure: cookies.Secure, sameSite: cookies.SameSite},
 
 		readyCheckTalkio: o.ReadyCheckTalkio,
 		metrics:          o.Metrics,
-		metricsElsewhere: o.MetricsElsewhere,
+		serveMetrics:     o.ServeMetrics,
+		mounts:           o.Mounts,
 	}, nil
 }
 

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/net/html"
 
 	"talkio-gateway/demo/idp"
+	"talkio-gateway/internal/testutil"
 	"talkio-gateway/talkio/talkiotest"
 	"talkio-gateway/templates"
 )
@@ -33,7 +34,7 @@ func TestProviderDownAtStart(t *testing.T) {
 	if r.StatusCode != http.StatusServiceUnavailable || r.Header.Get("Retry-After") == "" {
 		t.Fatalf("login while the provider is down: %d, Retry-After %q", r.StatusCode, r.Header.Get("Retry-After"))
 	}
-	if got := text(findByID(t, r.body, "error-title")); got != "Sign-in temporarily unavailable" {
+	if got := testutil.Text(findByID(t, r.body, "error-title")); got != "Sign-in temporarily unavailable" {
 		t.Errorf("page title %q", got)
 	}
 	if a := findByID(t, r.body, "error-action"); a == nil || attr(a, "href") != "/login?return_to=%2Fopen" {
@@ -116,10 +117,10 @@ func TestNotFoundAndMethodNotAllowed(t *testing.T) {
 	e := newEnv(t, envConfig{})
 	b := e.browser("jonas")
 	r := b.get("/no/such/page")
-	if r.StatusCode != http.StatusNotFound || text(findByID(t, r.body, "error-title")) != "Page not found" {
-		t.Errorf("unknown route: %d %q", r.StatusCode, text(findByID(t, r.body, "error-title")))
+	if r.StatusCode != http.StatusNotFound || testutil.Text(findByID(t, r.body, "error-title")) != "Page not found" {
+		t.Errorf("unknown route: %d %q", r.StatusCode, testutil.Text(findByID(t, r.body, "error-title")))
 	}
-	if rid := text(findByID(t, r.body, "request-id")); rid == "" || rid != r.Header.Get("X-Request-ID") {
+	if rid := testutil.Text(findByID(t, r.body, "request-id")); rid == "" || rid != r.Header.Get("X-Request-ID") {
 		t.Errorf("404 request id %q, header %q", rid, r.Header.Get("X-Request-ID"))
 	}
 	r, err := b.do(http.MethodPost, "/open", nil, nil)
@@ -238,7 +239,7 @@ func TestDemoPortal(t *testing.T) {
 	pages["signed-in home"] = b.get("/")
 	pages["embed"] = b.get("/embed")
 	for name, r := range pages {
-		if got := text(findByID(t, r.body, "demo-banner")); got != "Demo mode — not for production" {
+		if got := testutil.Text(findByID(t, r.body, "demo-banner")); got != "Demo mode — not for production" {
 			t.Errorf("%s page banner: %q", name, got)
 		}
 	}
