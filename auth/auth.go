@@ -10,7 +10,7 @@
 // Provider discovery runs in the background: New never fails because the provider is down, and Ready
 // reports when sign-in can start.
 //
-// The package knows nothing of the gateway's configuration, routes or Talkio; main maps its configuration
+// The package knows nothing of the gateway's configuration, routes or Talkio; package gateway maps its configuration
 // onto Config.
 package auth
 

@@ -256,11 +256,12 @@ func TestDemoPortal(t *testing.T) {
 
 func TestNewRefusesBadOptions(t *testing.T) {
 	t.Parallel()
-	_, err := New(Options{FrameAncestors: []string{"a b"}, AccountTTL: -time.Second})
+	_, err := New(Options{FrameAncestors: []string{"a b"}, AccountTTL: -time.Second,
+		Mounts: []Mount{{Prefix: "scim/", Handler: http.NotFoundHandler()}}})
 	if err == nil {
 		t.Fatal("New accepted empty options")
 	}
-	for _, want := range []string{"Auth", "Talkio", "PublicURL", "TalkioAppURL", "AccountTTL", "FrameAncestors"} {
+	for _, want := range []string{"Auth", "Talkio", "PublicURL", "TalkioAppURL", "AccountTTL", "FrameAncestors", "Mounts"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not name %s", err, want)
 		}
@@ -305,5 +306,37 @@ func TestReadinessChecksTalkio(t *testing.T) {
 	bad.sim.Inject("*", talkiotest.Fault{Status: http.StatusUnauthorized})
 	if r := bad.browser("jonas").get("/readyz"); r.StatusCode != http.StatusServiceUnavailable || !strings.Contains(r.body, "Talkio") {
 		t.Errorf("readyz with Talkio refusing the key: %d %s", r.StatusCode, r.body)
+	}
+}
+
+// A mounted handler serves its prefix and everything below it, behind the
+// same middleware as the gateway's own routes; a longer name is not its.
+func TestMountsServeUnderTheirPrefix(t *testing.T) {
+	t.Parallel()
+	ext := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte("ext " + r.URL.Path))
+	})
+	e := newEnv(t, envConfig{options: func(o *Options) { o.Mounts = []Mount{{Prefix: "/ext", Handler: ext}} }})
+	b := e.browser("jonas")
+	for _, path := range []string{"/ext", "/ext/", "/ext/Users/42"} {
+		r := b.get(path)
+		if r.StatusCode != http.StatusOK || r.body != "ext "+path {
+			t.Errorf("GET %s: %d %q", path, r.StatusCode, r.body)
+		}
+		if r.Header.Get("X-Request-ID") == "" || r.Header.Get("X-Content-Type-Options") != "nosniff" {
+			t.Errorf("GET %s: no request id or security headers: %v", path, r.Header)
+		}
+	}
+	if r := b.get("/extra"); r.StatusCode != http.StatusNotFound {
+		t.Errorf("GET /extra: %d, want 404", r.StatusCode)
+	}
+	n := 0
+	for _, l := range e.logLines() {
+		if strings.Contains(l, "route=/ext") {
+			n++
+		}
+	}
+	if n != 3 {
+		t.Errorf("%d request log lines for the mount, want 3", n)
 	}
 }
