@@ -183,10 +183,15 @@ func Start(ctx context.Context, o Options) (*Gateway, error) {
 	// provider and the API itself (demo mode): a connection dialled but never used counts as busy.
 	gw.beforeShutdown = append(gw.beforeShutdown, client.CloseIdleConnections, acfg.HTTPClient.CloseIdleConnections)
 
-	opts := handlerOptions(cfg, gw.demo, authn, client, log)
+	prov, err := newProvisioner(cfg, client, log)
+	if err != nil {
+		return fail(err)
+	}
+	opts := handlerOptions(cfg, gw.demo, authn, client, prov, log)
 	opts.Metrics = metrics
 	opts.ServeMetrics = metricsOnMain
-	// Further entry points are mounted here, one line each, behind the web front's middleware:
+	// Further entry points are mounted here, one line each, behind the web front's middleware (request
+	// id, request log, security headers, body limit) and sharing prov, e.g.
 	//	opts.Mounts = append(opts.Mounts, handlers.Mount{Prefix: "/scim", Handler: scimHandler})
 	app, err := handlers.New(opts)
 	if err != nil {

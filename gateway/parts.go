@@ -10,6 +10,7 @@ import (
 	"talkio-gateway/auth"
 	"talkio-gateway/config"
 	"talkio-gateway/handlers"
+	"talkio-gateway/provision"
 	"talkio-gateway/talkio"
 
 	"golang.org/x/net/publicsuffix"
@@ -62,22 +63,32 @@ func authConfig(cfg *config.Config, log *slog.Logger) auth.Config {
 	}
 }
 
-func handlerOptions(cfg *config.Config, demo bool, authn *auth.Authenticator, client *talkio.Client, log *slog.Logger) handlers.Options {
-	return handlers.Options{
-		Auth:              authn,
+// newProvisioner is the one provisioning policy every entry point shares.
+func newProvisioner(cfg *config.Config, client *talkio.Client, log *slog.Logger) (*provision.Provisioner, error) {
+	return provision.New(provision.Options{
 		Talkio:            client,
-		PublicURL:         cfg.PublicURL,
-		TalkioAppURL:      cfg.TalkioAppURL,
-		FrameAncestors:    cfg.FrameAncestors,
 		FacilitatorGroups: cfg.FacilitatorGroups,
 		AllowedGroups:     cfg.AllowedGroups,
 		AccountTTL:        cfg.AccountTTL,
 		DefaultSettings:   talkioSettings(cfg.DefaultSettings),
 		OrganizationMap:   cfg.OrganizationMap,
-		SupportContact:    cfg.SupportContact,
-		ReadyCheckTalkio:  cfg.ReadyCheckTalkio,
-		Demo:              demo,
 		Logger:            log,
+	})
+}
+
+func handlerOptions(cfg *config.Config, demo bool, authn *auth.Authenticator, client *talkio.Client,
+	prov *provision.Provisioner, log *slog.Logger) handlers.Options {
+	return handlers.Options{
+		Auth:             authn,
+		Provisioner:      prov,
+		Talkio:           client,
+		PublicURL:        cfg.PublicURL,
+		TalkioAppURL:     cfg.TalkioAppURL,
+		FrameAncestors:   cfg.FrameAncestors,
+		SupportContact:   cfg.SupportContact,
+		ReadyCheckTalkio: cfg.ReadyCheckTalkio,
+		Demo:             demo,
+		Logger:           log,
 	}
 }
 

@@ -12,13 +12,14 @@ import (
 
 	"talkio-gateway/demo/idp"
 	"talkio-gateway/internal/testutil"
+	"talkio-gateway/provision"
 	"talkio-gateway/talkio"
 	"talkio-gateway/talkio/talkiotest"
 )
 
 func TestGroupsPolicy(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, envConfig{options: func(o *Options) {
+	e := newEnv(t, envConfig{provision: func(o *provision.Options) {
 		o.AllowedGroups = []string{"teachers", "class-7b"}
 		o.FacilitatorGroups = []string{"teachers"}
 	}})
@@ -31,7 +32,7 @@ func TestGroupsPolicy(t *testing.T) {
 		t.Errorf("pupil: got %+v, want a member", u)
 	}
 
-	e2 := newEnv(t, envConfig{options: func(o *Options) { o.AllowedGroups = []string{"teachers"} }})
+	e2 := newEnv(t, envConfig{provision: func(o *provision.Options) { o.AllowedGroups = []string{"teachers"} }})
 	r := e2.browser("maya").mustVisit("/login")
 	if r.StatusCode != http.StatusForbidden {
 		t.Fatalf("not in ALLOWED_GROUPS: got %d, want 403", r.StatusCode)
@@ -145,7 +146,7 @@ func TestSlidingExpiry(t *testing.T) {
 	t.Parallel()
 	const ttl = 720 * time.Hour
 	users := idp.DemoUsers()
-	e := newEnv(t, envConfig{users: users, options: func(o *Options) { o.AccountTTL = ttl }})
+	e := newEnv(t, envConfig{users: users, provision: func(o *provision.Options) { o.AccountTTL = ttl }})
 	e.browser("jonas").signIn()
 	want := e.clock.Now().Add(ttl)
 	if u, _ := e.sim.User(testOrg, "demo-jonas"); u.AccountExpiresAt == nil || !u.AccountExpiresAt.Equal(want) {
@@ -195,7 +196,7 @@ func TestExpiryClaimWithoutTTL(t *testing.T) {
 
 func TestSettingsDefaults(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, envConfig{options: func(o *Options) {
+	e := newEnv(t, envConfig{provision: func(o *provision.Options) {
 		o.DefaultSettings = &talkio.Settings{PracticeLanguage: talkio.Ptr("es-ES"), UILanguage: talkio.Ptr("en-GB")}
 	}})
 	e.browser("maya").signIn() // locale sv-SE
@@ -293,7 +294,7 @@ func TestOrganizationRouting(t *testing.T) {
 			{Slug: "acme-school", Partner: testProvider},
 			{Slug: "acme-college", Partner: testProvider},
 		},
-		options: func(o *Options) {
+		provision: func(o *provision.Options) {
 			o.OrganizationMap = map[string]string{"school": "acme-school", "college": "acme-college"}
 		},
 	})
@@ -341,7 +342,7 @@ func TestPreferenceFailureDoesNotFailLogin(t *testing.T) {
 			{Slug: "org-a", Partner: testProvider},
 			{Slug: "org-b", Partner: testProvider},
 		},
-		options: func(o *Options) { o.OrganizationMap = map[string]string{"a": "org-a", "b": "org-b"} },
+		provision: func(o *provision.Options) { o.OrganizationMap = map[string]string{"a": "org-a", "b": "org-b"} },
 	})
 	e.sim.Inject(talkiotest.EndpointSetOrgPreference, talkiotest.Fault{Status: http.StatusBadRequest})
 	e.browser("jonas").signIn()

@@ -24,6 +24,7 @@ import (
 	"talkio-gateway/auth"
 	"talkio-gateway/demo/idp"
 	"talkio-gateway/internal/testutil"
+	"talkio-gateway/provision"
 	"talkio-gateway/talkio"
 	"talkio-gateway/talkio/talkiotest"
 )
@@ -64,6 +65,7 @@ type envConfig struct {
 	orgs         []talkiotest.Organization
 	options      func(*Options)
 	auth         func(*auth.Config)
+	provision    func(*provision.Options)
 }
 
 func randomString(tb testing.TB) string {
@@ -181,8 +183,18 @@ func newEnv(t *testing.T, cfg envConfig) *env {
 	}
 	t.Cleanup(func() { e.auth.Close() })
 
+	popts := provision.Options{Talkio: e.talkio, Logger: logger, Now: e.clock.Now}
+	if cfg.provision != nil {
+		cfg.provision(&popts)
+	}
+	prov, err := provision.New(popts)
+	if err != nil {
+		t.Fatal(err)
+	}
+
 	opts := Options{
 		Auth:           e.auth,
+		Provisioner:    prov,
 		Talkio:         e.talkio,
 		PublicURL:      mustParseURL(t, gwURL),
 		TalkioAppURL:   mustParseURL(t, e.sim.URL),

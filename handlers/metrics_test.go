@@ -65,10 +65,10 @@ var routeLabel = regexp.MustCompile(`route="([^"]*)"`)
 func TestMetricsCountRequestsAndLogins(t *testing.T) {
 	t.Parallel()
 	m := NewMetrics()
-	e := newEnv(t, envConfig{options: func(o *Options) {
-		o.Metrics, o.ServeMetrics = m, true
-		o.AllowedGroups = []string{"teachers"}
-	}})
+	e := newEnv(t, envConfig{
+		options:   func(o *Options) { o.Metrics, o.ServeMetrics = m, true },
+		provision: func(o *provision.Options) { o.AllowedGroups = []string{"teachers"} },
+	})
 
 	// A real login (Eleanor is a teacher) and a refused one (Jonas is not).
 	teacher := e.browser("eleanor")

@@ -37,31 +37,24 @@ import (
 type Options struct {
 	// Auth signs users in and keeps their session cookie.
 	Auth *auth.Authenticator
-	// Talkio is the Partner API client for the default organization; other
-	// organizations of OrganizationMap are reached with ForOrganization. Build it
-	// with talkio.WithCallObserver(handlers.ObserveTalkioCall) so that each
+	// Provisioner turns a signed-in identity into a Talkio user (access policy,
+	// create once, profile sync, expiry, settings, organization); its
+	// Client(slug) reaches each organization. The gateway builds one and shares
+	// it with every entry point.
+	Provisioner *provision.Provisioner
+	// Talkio is the Partner API client for the default organization, used by
+	// the readiness check. Build it with
+	// talkio.WithCallObserver(handlers.ObserveTalkioCall) so that each
 	// request's log line counts its upstream calls.
 	Talkio *talkio.Client
-	// PublicURL is the gateway's external URL (its origin decides whether
-	// cookies are Secure; "/" under it is where a sign-out comes back to).
+	// PublicURL is the gateway's external URL ("/" under it is where a
+	// sign-out comes back to).
 	PublicURL *url.URL
 	// TalkioAppURL is the Talkio (white-label) app origin holding
 	// /authentication/partner/.
 	TalkioAppURL *url.URL
 	// FrameAncestors are the CSP frame-ancestors sources; default 'self'.
 	FrameAncestors []string
-	// FacilitatorGroups: a member of any is created as a facilitator.
-	FacilitatorGroups []string
-	// AllowedGroups: when set, only members of one of them get through.
-	AllowedGroups []string
-	// AccountTTL is the sliding expiry: each login sets accountExpiresAt to
-	// now + AccountTTL (capped by the identity's expiry claim). 0 = none.
-	AccountTTL time.Duration
-	// DefaultSettings are applied once to a user right after creating it.
-	DefaultSettings *talkio.Settings
-	// OrganizationMap maps the organization claim's value to a Talkio
-	// organization slug; empty means every user goes to Talkio's organization.
-	OrganizationMap map[string]string
 	// SupportContact is whom the error pages tell people to ask.
 	SupportContact string
 	// ReadyCheckTalkio makes /readyz also check that the Partner API answers
@@ -170,14 +163,14 @@ func newServer(o Options) (*server, error) {
 	if o.Talkio == nil {
 		problems = append(problems, "Talkio is nil")
 	}
+	if o.Provisioner == nil {
+		problems = append(problems, "Provisioner is nil")
+	}
 	if o.PublicURL == nil || !o.PublicURL.IsAbs() || o.PublicURL.Host == "" {
 		problems = append(problems, "PublicURL must be an absolute URL")
 	}
 	if o.TalkioAppURL == nil || !o.TalkioAppURL.IsAbs() || o.TalkioAppURL.Host == "" {
 		problems = append(problems, "TalkioAppURL must be an absolute URL")
-	}
-	if o.AccountTTL < 0 {
-		problems = append(problems, "AccountTTL must not be negative")
 	}
 	for _, m := range o.Mounts {
 		if !strings.HasPrefix(m.Prefix, "/") || strings.HasSuffix(m.Prefix, "/") || m.Handler == nil {
@@ -201,20 +194,6 @@ func newServer(o Options) (*server, error) {
 	}
 	if o.SupportContact == "" {
 		o.SupportContact = "your administrator"
-	}
-
-	prov, err := provision.New(provision.Options{
-		Talkio:            o.Talkio,
-		FacilitatorGroups: o.FacilitatorGroups,
-		AllowedGroups:     o.AllowedGroups,
-		AccountTTL:        o.AccountTTL,
-		DefaultSettings:   o.DefaultSettings,
-		OrganizationMap:   o.OrganizationMap,
-		Logger:            o.Logger,
-		Now:               o.Now,
-	})
-	if err != nil {
-		return nil, err
 	}
 
 	// The cookie policy is auth's, given once: the session's lifetime and the
@@ -241,7 +220,7 @@ func newServer(o Options) (*server, error) {
 		demo:        o.Demo,
 		log:         o.Logger,
 		now:         o.Now,
-		provisioner: prov,
+		provisioner: o.Provisioner,
 		pages:       pages,
 		assets:      as,
 		csp:         newCSP(o.TalkioAppURL, o.FrameAncestors),

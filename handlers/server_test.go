@@ -256,12 +256,12 @@ func TestDemoPortal(t *testing.T) {
 
 func TestNewRefusesBadOptions(t *testing.T) {
 	t.Parallel()
-	_, err := New(Options{FrameAncestors: []string{"a b"}, AccountTTL: -time.Second,
+	_, err := New(Options{FrameAncestors: []string{"a b"},
 		Mounts: []Mount{{Prefix: "scim/", Handler: http.NotFoundHandler()}}})
 	if err == nil {
 		t.Fatal("New accepted empty options")
 	}
-	for _, want := range []string{"Auth", "Talkio", "PublicURL", "TalkioAppURL", "AccountTTL", "FrameAncestors", "Mounts"} {
+	for _, want := range []string{"Auth", "Provisioner", "Talkio", "PublicURL", "TalkioAppURL", "FrameAncestors", "Mounts"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not name %s", err, want)
 		}
