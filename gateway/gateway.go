@@ -125,6 +125,19 @@ func Start(ctx context.Context, o Options) (*Gateway, error) {
 		return nil, err
 	}
 
+	// Metrics go on a listener of their own unless GATEWAY_METRICS_LISTEN names the main one: the counts
+	// are not for the public. Bound now, so that a busy port stops the start like the main one,
+	// before demo mode builds anything (its listener variables are the operator's).
+	var metricsLn net.Listener
+	metricsOnMain := metricsOnMainListener(cfg)
+	if !metricsOnMain {
+		if metricsLn, err = listen(cfg.MetricsListen, "GATEWAY_METRICS_LISTEN"); err != nil {
+			return fail(err)
+		}
+		listeners = append(listeners, metricsLn)
+		gw.metricsAddr = metricsLn.Addr().String()
+	}
+
 	mux := http.NewServeMux()
 	if cfg.Demo {
 		// Demo mode's configuration is a complete one of its own, validated like any other.
@@ -140,18 +153,6 @@ func Start(ctx context.Context, o Options) (*Gateway, error) {
 			slog.String("issuer", cfg.OIDCIssuer.String()), slog.String("talkio", cfg.TalkioAPIURL.String()))
 	}
 	gw.cfg = cfg
-
-	// Metrics go on a listener of their own unless GATEWAY_METRICS_LISTEN names the main one: the counts
-	// are not for the public. Bound now, so that a busy port stops the start like the main one.
-	var metricsLn net.Listener
-	metricsOnMain := metricsOnMainListener(cfg)
-	if !metricsOnMain {
-		if metricsLn, err = listen(cfg.MetricsListen, "GATEWAY_METRICS_LISTEN"); err != nil {
-			return fail(err)
-		}
-		listeners = append(listeners, metricsLn)
-		gw.metricsAddr = metricsLn.Addr().String()
-	}
 
 	log.Info("configuration", slog.Bool("demo", gw.demo), slog.Any("config", cfg))
 	for _, w := range cfg.Warnings() {

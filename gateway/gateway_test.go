@@ -89,9 +89,9 @@ func TestDemoShutdownAfterUse(t *testing.T) {
 	// The starter's cleanup fails the test if the shutdown ran out of time.
 }
 
-// Demo mode runs on a complete configuration of its own, validated like an operator's, and prints the
-// exact environment for the admin commands against it.
-func TestDemoConfigurationAndBanner(t *testing.T) {
+// Demo mode runs on a complete configuration of its own, validated like an operator's, prints the exact
+// environment for the admin commands against it, and keeps /metrics off the public listener.
+func TestDemoConfigurationBannerAndMetrics(t *testing.T) {
 	t.Parallel()
 	gw := gatewaytest.Start(t, map[string]string{"GATEWAY_SUPPORT_CONTACT": "the demo desk"}, nil)
 	cfg := gw.Config()
@@ -128,12 +128,8 @@ func TestDemoConfigurationAndBanner(t *testing.T) {
 	if _, err := client.ListExpiredUsers(t.Context(), nil); err != nil {
 		t.Errorf("the printed environment does not reach the demo's Partner API: %v", err)
 	}
-}
 
-// By default /metrics is on a listener of its own and the public one answers 404.
-func TestMetricsNotOnThePublicListener(t *testing.T) {
-	t.Parallel()
-	gw := gatewaytest.Start(t, nil, nil)
+	// By default /metrics is on a listener of its own and the public one answers 404.
 	for url, want := range map[string]int{
 		gw.URL() + "/metrics":                     http.StatusNotFound,
 		"http://" + gw.MetricsAddr() + "/metrics": http.StatusOK,
