@@ -22,6 +22,8 @@ import (
 	"time"
 
 	"talkio-gateway/auth"
+	"talkio-gateway/gateway/gatewaytest"
+	"talkio-gateway/internal/testutil"
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
@@ -36,7 +38,7 @@ func TestBrowser(t *testing.T) {
 	gw := startBrowserDemo(t)
 	shots := screenshotDir(t)
 	browser := startBrowser(t, exe) // after screenshotDir: its cleanup, closing the browser, runs first
-	env := &browserEnv{url: gw.url, browser: browser, shots: shots}
+	env := &browserEnv{url: gw.URL(), browser: browser, shots: shots}
 
 	scenarios := []struct {
 		name string
@@ -270,39 +272,17 @@ func findChromium(t *testing.T) string {
 
 // startBrowserDemo starts demo mode on a loopback port, waits until sign-in can start, and stops it
 // (after the browser, whose cleanup runs first) when the test ends.
-func startBrowserDemo(t *testing.T) *gateway {
+func startBrowserDemo(t *testing.T) *gatewaytest.Started {
 	t.Helper()
-	var stdout, logs syncBuffer
-	ctx, cancel := context.WithCancel(context.Background())
-	getenv := func(k string) string {
-		if k == "GATEWAY_LISTEN" || k == "GATEWAY_METRICS_LISTEN" {
-			return "127.0.0.1:0"
-		}
-		return ""
+	gw := gatewaytest.Start(t, nil, nil)
+	if !strings.Contains(gw.Stdout.String(), "demo mode — open "+gw.URL()) {
+		t.Errorf("stdout does not tell where to go: %q", gw.Stdout.String())
 	}
-	gw, err := start(ctx, getenv, &stdout, &logs)
-	if err != nil {
-		cancel()
-		t.Fatalf("start demo mode: %v\n%s", err, &logs)
-	}
-	done := make(chan error, 1)
-	go func() { done <- gw.wait(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("gateway shutdown: %v", err)
-		}
-		if t.Failed() {
-			t.Logf("gateway log:\n%s", &logs)
-		}
-	})
-	if !strings.Contains(stdout.String(), "demo mode — open "+gw.url) {
-		t.Errorf("stdout does not tell where to go: %q", stdout.String())
-	}
-	rctx, rcancel := context.WithTimeout(ctx, browserTimeout)
+	// As an orchestrator would see it, too.
+	rctx, rcancel := context.WithTimeout(context.Background(), browserTimeout)
 	defer rcancel()
-	if err := waitReady(rctx, gw.url); err != nil {
-		t.Fatalf("gateway not ready: %v\n%s", err, &logs)
+	if err := waitReady(rctx, gw.URL()); err != nil {
+		t.Fatalf("gateway not ready: %v\n%s", err, gw.Logs)
 	}
 	return gw
 }
@@ -359,7 +339,7 @@ func screenshotDir(t *testing.T) string {
 // startBrowser starts headless Chromium with a fresh profile and returns a context that holds it.
 func startBrowser(t *testing.T, exe string) context.Context {
 	t.Helper()
-	var out syncBuffer
+	var out testutil.Buffer
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(exe),
 		chromedp.Headless,
@@ -695,22 +675,4 @@ next:
 			b.t.Errorf("console %s at %s: %s", m.Type, redactToken(m.URL), redactToken(m.Text))
 		}
 	}
-}
-
-// syncBuffer is a strings.Builder that the gateway's goroutines may write while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -1,8 +1,8 @@
 // Command talkio-gateway signs a partner's users in through their OpenID Connect provider and sends them
 // into the Talkio app with a fresh login token. Run it without configuration for demo mode; see README.md.
 //
-// main.go holds wiring and subcommands only: configuration is in config/, the Partner API client in
-// talkio/, sign-in in auth/, the routes in handlers/, the admin commands in cli/.
+// main.go holds the command line only: configuration is in config/, the server wiring in gateway/, the
+// Partner API client in talkio/, sign-in in auth/, the routes in handlers/, the admin commands in cli/.
 package main
 
 import (
@@ -16,6 +16,7 @@ import (
 
 	"talkio-gateway/cli"
 	"talkio-gateway/config"
+	"talkio-gateway/gateway"
 )
 
 func main() {
@@ -57,8 +58,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 				usage(stdout)
 				return nil
 			}
-			usage(stderr)
-			return exitCode(2)
+			return unknown(stderr, args[0])
 		}
 		return serve(ctx, getenv, stdout, stderr)
 	case isHelp(cmd) || cmd == "help":
@@ -67,10 +67,25 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case cli.IsCommand(cmd):
 		return admin(ctx, cmd, args, getenv, stdout, stderr)
 	default:
-		fmt.Fprintf(stderr, "talkio-gateway: unknown command or flag %q\n\n", cmd)
-		usage(stderr)
+		return unknown(stderr, cmd)
+	}
+}
+
+// unknown says, in one line, which word was not understood and where the help is: the whole help would
+// bury the mistake.
+func unknown(stderr io.Writer, what string) error {
+	fmt.Fprintf(stderr, "talkio-gateway: unknown command or flag %q; see talkio-gateway -h\n", what)
+	return exitCode(2)
+}
+
+// serve runs the gateway until ctx is cancelled. A configuration problem is a usage error (status 2).
+func serve(ctx context.Context, getenv func(string) string, stdout, stderr io.Writer) error {
+	err := gateway.Run(ctx, gateway.Options{Getenv: getenv, Stdout: stdout, Stderr: stderr})
+	if cerr := (*config.Error)(nil); errors.As(err, &cerr) {
+		fmt.Fprintln(stderr, err)
 		return exitCode(2)
 	}
+	return err
 }
 
 func isHelp(s string) bool { return s == "-h" || s == "-help" || s == "--help" }
@@ -109,7 +124,7 @@ func admin(ctx context.Context, cmd string, args []string, getenv func(string) s
 		fmt.Fprintln(stderr, err)
 		return exitCode(2)
 	}
-	client, err := newTalkioClient(cfg, nil)
+	client, err := gateway.NewTalkioClient(cfg, nil)
 	if err != nil {
 		return err
 	}
@@ -128,8 +143,12 @@ func admin(ctx context.Context, cmd string, args []string, getenv func(string) s
 		Stdout:        stdout,
 		Stderr:        stderr,
 		// A person at a terminal sees progress and may confirm "users delete" instead of passing --yes.
-		IsTerminal: isTerminal(stderr) && isTerminal(os.Stdin),
+		IsTerminal: gateway.IsTerminal(stderr) && gateway.IsTerminal(os.Stdin),
 		Stdin:      os.Stdin,
+		IDRule:     gateway.IDRule(cfg),
+	}
+	if cfg.OIDCIssuer != nil {
+		env.Issuer = cfg.OIDCIssuer.String()
 	}
 	if code := cli.Run(ctx, env, append([]string{cmd}, args...)); code != 0 {
 		return exitCode(code)

@@ -65,7 +65,7 @@ func TestAttemptCookieAttributes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e := newEnv(t, envOptions{configure: func(c *Config) { c.SameSite, c.CookieSecure = tt.sameSite, tt.secure }})
+			e := newEnv(t, envOptions{configure: func(c *Config) { c.Cookies.SameSite, c.Cookies.Secure = tt.sameSite, tt.secure }})
 			rec := httptest.NewRecorder()
 			if _, err := e.auth.BeginLogin(rec, httptest.NewRequest(http.MethodGet, "/login", nil), "/"); err != nil {
 				t.Fatal(err)

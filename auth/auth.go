@@ -8,13 +8,13 @@
 // who may enter and stores a Session with SaveSession; LoadSession reads it back on later requests, and
 // LogoutHint the ID token for the id_token_hint of EndSessionURL.
 //
-// On https (Config.CookieSecure) every cookie is named with the __Host- prefix, so a sibling subdomain
+// On https (CookiePolicy.Secure) every cookie is named with the __Host- prefix, so a sibling subdomain
 // cannot plant one that the package reads.
 //
 // Provider discovery runs in the background: New never fails because the provider is down, and Ready
 // reports when sign-in can start.
 //
-// The package knows nothing of the gateway's configuration, routes or Talkio; main maps its configuration
+// The package knows nothing of the gateway's configuration, routes or Talkio; package gateway maps its configuration
 // onto Config.
 package auth
 
@@ -59,13 +59,8 @@ type Config struct {
 	// are tried when reading, so a new key is put first and the old one removed a session lifetime later.
 	SessionKeys [][]byte
 
-	// CookieSecure (the gateway is served over https) sets Secure on every cookie and names each with
-	// the __Host- prefix, which browsers accept only with Secure, Path=/ and no Domain: a sibling
-	// subdomain cannot plant (toss) a cookie the gateway reads.
-	CookieSecure bool
-	SameSite     http.SameSite // Lax (default), Strict or None; None also sets Partitioned and needs CookieSecure
-
-	SessionMaxAge time.Duration // upper bound of a session's lifetime; default 12h
+	// Cookies is the cookie policy (session lifetime, SameSite, Secure); see CookiePolicy.
+	Cookies CookiePolicy
 
 	HTTPClient *http.Client     // for discovery, keys, token and userinfo requests; default has a 30 s timeout
 	Logger     *slog.Logger     // default discards
@@ -77,8 +72,8 @@ type Config struct {
 
 // String hides the secrets.
 func (c Config) String() string {
-	return fmt.Sprintf("auth.Config{IssuerURL:%q ClientID:%q ClientSecret:%s RedirectURL:%q Scopes:%q SessionKeys:%d CookieSecure:%t SameSite:%d SessionMaxAge:%s}",
-		c.IssuerURL, c.ClientID, redacted(c.ClientSecret != ""), c.RedirectURL, c.Scopes, len(c.SessionKeys), c.CookieSecure, c.SameSite, c.SessionMaxAge)
+	return fmt.Sprintf("auth.Config{IssuerURL:%q ClientID:%q ClientSecret:%s RedirectURL:%q Scopes:%q SessionKeys:%d Cookies:%+v}",
+		c.IssuerURL, c.ClientID, redacted(c.ClientSecret != ""), c.RedirectURL, c.Scopes, len(c.SessionKeys), c.Cookies)
 }
 
 // GoString hides the secrets from %#v too.
@@ -93,8 +88,8 @@ func (c Config) LogValue() slog.Value {
 		slog.String("redirect_url", c.RedirectURL),
 		slog.Any("scopes", c.Scopes),
 		slog.Int("session_keys", len(c.SessionKeys)),
-		slog.Bool("cookie_secure", c.CookieSecure),
-		slog.Duration("session_max_age", c.SessionMaxAge),
+		slog.Bool("cookie_secure", c.Cookies.Secure),
+		slog.Duration("session_max_age", c.Cookies.TTL),
 	)
 }
 
@@ -167,7 +162,7 @@ func New(ctx context.Context, cfg Config) (*Authenticator, error) {
 	}
 	// The provider's redirect back to us is a top-level cross-site GET, which carries Lax cookies but not
 	// Strict ones; a gateway framed by the portal (None) needs None for the attempt cookies too.
-	if cfg.SameSite == http.SameSiteNoneMode {
+	if cfg.Cookies.SameSite == http.SameSiteNoneMode {
 		a.attemptSameSite = http.SameSiteNoneMode
 	}
 	cs, err := newCodecs(cfg)
@@ -210,22 +205,22 @@ func normalize(cfg *Config) error {
 			bad("session key %d is %d bytes; at least %d are needed", i+1, len(k), MinSessionKeyLength)
 		}
 	}
-	switch cfg.SameSite {
+	switch cfg.Cookies.SameSite {
 	case 0, http.SameSiteDefaultMode:
-		cfg.SameSite = http.SameSiteLaxMode
+		cfg.Cookies.SameSite = http.SameSiteLaxMode
 	case http.SameSiteLaxMode, http.SameSiteStrictMode:
 	case http.SameSiteNoneMode:
-		if !cfg.CookieSecure {
+		if !cfg.Cookies.Secure {
 			bad("SameSite=None cookies must be Secure; browsers drop them otherwise (serve the gateway over https)")
 		}
 	default:
-		bad("unknown SameSite mode %d", cfg.SameSite)
+		bad("unknown SameSite mode %d", cfg.Cookies.SameSite)
 	}
 	switch {
-	case cfg.SessionMaxAge == 0:
-		cfg.SessionMaxAge = defaultSessionMaxAge
-	case cfg.SessionMaxAge < time.Second:
-		bad("session max age %s is shorter than a second", cfg.SessionMaxAge)
+	case cfg.Cookies.TTL == 0:
+		cfg.Cookies.TTL = defaultSessionMaxAge
+	case cfg.Cookies.TTL < time.Second:
+		bad("session max age %s is shorter than a second", cfg.Cookies.TTL)
 	}
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: 30 * time.Second}
@@ -359,12 +354,12 @@ func (a *Authenticator) EndSessionURL(postLogoutRedirectURI, idTokenHint string)
 	return u.String(), true
 }
 
-// HostPrefix starts the name of every cookie when CookieSecure is set (RFC 6265bis §4.1.3.2).
+// HostPrefix starts the name of every cookie when CookiePolicy.Secure is set (RFC 6265bis §4.1.3.2).
 const HostPrefix = "__Host-"
 
 // cookieName is the name a cookie is set and read under: with the __Host- prefix on https.
 func (a *Authenticator) cookieName(base string) string {
-	if a.cfg.CookieSecure {
+	if a.cfg.Cookies.Secure {
 		return HostPrefix + base
 	}
 	return base
@@ -372,3 +367,6 @@ func (a *Authenticator) cookieName(base string) string {
 
 // SessionCookie is the session cookie's name as set: SessionCookieName, with the __Host- prefix on https.
 func (a *Authenticator) SessionCookie() string { return a.sessionName }
+
+// Issuer is the provider's issuer URL (OIDC_ISSUER), exactly as configured: the id rule's scope.
+func (a *Authenticator) Issuer() string { return a.cfg.IssuerURL }

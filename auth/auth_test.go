@@ -37,9 +37,9 @@ func TestNewValidatesConfig(t *testing.T) {
 		{name: "scopes without openid", edit: func(c *Config) { c.Scopes = []string{"profile"} }, wantErr: []string{`must include "openid"`}},
 		{name: "no session key", edit: func(c *Config) { c.SessionKeys = nil }, wantErr: []string{"no session key"}},
 		{name: "short second key", edit: func(c *Config) { c.SessionKeys = [][]byte{keyA, []byte("short")} }, wantErr: []string{"session key 2 is 5 bytes"}},
-		{name: "none without secure", edit: func(c *Config) { c.SameSite = http.SameSiteNoneMode }, wantErr: []string{"must be Secure"}},
-		{name: "unknown samesite", edit: func(c *Config) { c.SameSite = 9 }, wantErr: []string{"unknown SameSite"}},
-		{name: "tiny max age", edit: func(c *Config) { c.SessionMaxAge = time.Millisecond }, wantErr: []string{"shorter than a second"}},
+		{name: "none without secure", edit: func(c *Config) { c.Cookies.SameSite = http.SameSiteNoneMode }, wantErr: []string{"must be Secure"}},
+		{name: "unknown samesite", edit: func(c *Config) { c.Cookies.SameSite = 9 }, wantErr: []string{"unknown SameSite"}},
+		{name: "tiny max age", edit: func(c *Config) { c.Cookies.TTL = time.Millisecond }, wantErr: []string{"shorter than a second"}},
 		{name: "every problem at once", edit: func(c *Config) { *c = Config{} }, wantErr: []string{"issuer URL", "client id", "redirect URL", "no session key"}},
 	}
 	for _, tt := range tests {
@@ -75,18 +75,18 @@ func TestNewDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !slices.Equal(cfg.Scopes, []string{"openid", "profile", "email"}) || cfg.Claims.UserID != "sub" ||
-		cfg.SameSite != http.SameSiteLaxMode || cfg.SessionMaxAge != 12*time.Hour || cfg.HTTPClient == nil ||
+		cfg.Cookies.SameSite != http.SameSiteLaxMode || cfg.Cookies.TTL != 12*time.Hour || cfg.HTTPClient == nil ||
 		cfg.Logger == nil || cfg.Now == nil || cfg.minBackoff != defaultMinBackoff || cfg.maxBackoff != defaultMaxBackoff {
 		t.Errorf("got %+v, want the documented defaults", cfg)
 	}
 	cfg = validConfig()
-	cfg.SameSite = http.SameSiteDefaultMode
+	cfg.Cookies.SameSite = http.SameSiteDefaultMode
 	cfg.minBackoff, cfg.maxBackoff = time.Minute, time.Second
 	if err := normalize(&cfg); err != nil {
 		t.Fatal(err)
 	}
-	if cfg.SameSite != http.SameSiteLaxMode || cfg.maxBackoff != time.Minute {
-		t.Errorf("got SameSite %v maxBackoff %v, want Lax and a maximum no smaller than the minimum", cfg.SameSite, cfg.maxBackoff)
+	if cfg.Cookies.SameSite != http.SameSiteLaxMode || cfg.maxBackoff != time.Minute {
+		t.Errorf("got SameSite %v maxBackoff %v, want Lax and a maximum no smaller than the minimum", cfg.Cookies.SameSite, cfg.maxBackoff)
 	}
 }
 

@@ -26,7 +26,7 @@ func TestEveryCookieAttributes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e := newEnv(t, envOptions{configure: func(c *Config) { c.SameSite, c.CookieSecure = tt.sameSite, tt.secure }})
+			e := newEnv(t, envOptions{configure: func(c *Config) { c.Cookies.SameSite, c.Cookies.Secure = tt.sameSite, tt.secure }})
 			rec := httptest.NewRecorder()
 			if _, err := e.auth.BeginLogin(rec, httptest.NewRequest(http.MethodGet, "/login", nil), "/"); err != nil {
 				t.Fatal(err)
@@ -67,7 +67,7 @@ func TestEveryCookieAttributes(t *testing.T) {
 // session's unprefixed name with Domain=parent and a longer Path, which browsers send first. On https
 // the gateway reads only the __Host- cookie, which no subdomain can set, so the victim stays themself.
 func TestCookieTossingIgnoredOnHTTPS(t *testing.T) {
-	a := newOfflineAuth(t, func(c *Config) { c.CookieSecure = true })
+	a := newOfflineAuth(t, func(c *Config) { c.Cookies.Secure = true })
 	victim := saveCookie(t, a, aliceSession)
 	attacker := saveCookie(t, a, Session{UserID: "u-mallory", Name: "Mallory"})
 
@@ -90,7 +90,7 @@ func TestCookieTossingIgnoredOnHTTPS(t *testing.T) {
 // The longest values the claim bounds let through, in the characters JSON makes longest, still make a
 // session cookie that browsers keep.
 func TestSessionOfLongestClaimsFits(t *testing.T) {
-	a := newOfflineAuth(t, func(c *Config) { c.CookieSecure, c.SameSite = true, http.SameSiteNoneMode })
+	a := newOfflineAuth(t, func(c *Config) { c.Cookies.Secure, c.Cookies.SameSite = true, http.SameSiteNoneMode })
 	for _, fill := range []string{`"`, "\u2028", "𝄞", "<&>"} {
 		repeat := func(maxBytes int) string { return strings.Repeat(fill, maxBytes/len(fill)) }
 		name := truncateRunes(strings.Repeat(fill, MaxNameRunes), MaxNameRunes)
@@ -108,7 +108,7 @@ func TestSessionOfLongestClaimsFits(t *testing.T) {
 }
 
 func TestLogoutHint(t *testing.T) {
-	a := newOfflineAuth(t, func(c *Config) { c.CookieSecure = true })
+	a := newOfflineAuth(t, func(c *Config) { c.Cookies.Secure = true })
 	save := func(idToken string) *httptest.ResponseRecorder {
 		t.Helper()
 		rec := httptest.NewRecorder()
@@ -167,7 +167,7 @@ func TestLogoutHint(t *testing.T) {
 // Issue: 100 parallel sign-ins with one cookie jar made 100 attempt cookies (43 KB), and the callback
 // then answered 431. Now the names are a fixed set of slots, so concurrency cannot add any.
 func TestAttemptCookiesBoundedUnderConcurrency(t *testing.T) {
-	e := newEnv(t, envOptions{configure: func(c *Config) { c.CookieSecure = true }})
+	e := newEnv(t, envOptions{configure: func(c *Config) { c.Cookies.Secure = true }})
 	jar := e.newJar()
 	tb := e.newTab(jar, "alice")
 	tb.start("/") // one attempt already outstanding
@@ -232,7 +232,7 @@ func TestTruncateRunes(t *testing.T) {
 // sends the victim to the callback with the attacker's code and state. On https the planted cookie is
 // not read, so the victim is not signed in as the attacker.
 func TestAttemptCookieTossingIgnoredOnHTTPS(t *testing.T) {
-	e := newEnv(t, envOptions{configure: func(c *Config) { c.CookieSecure = true }})
+	e := newEnv(t, envOptions{configure: func(c *Config) { c.Cookies.Secure = true }})
 	rec := httptest.NewRecorder()
 	authURL, err := e.auth.BeginLogin(rec, httptest.NewRequest(http.MethodGet, "/login", nil), "/")
 	if err != nil {

@@ -1,7 +1,6 @@
 package auth
 
 import (
-	"bytes"
 	"context"
 	"crypto"
 	"crypto/rand"
@@ -26,6 +25,7 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 
 	"talkio-gateway/demo/idp"
+	"talkio-gateway/internal/testutil"
 )
 
 // The end-to-end tests run the real OpenID provider of demo/idp (zitadel/oidc's op package) and a tiny
@@ -450,48 +450,11 @@ func (tb *tab) cookies(path string) []*http.Cookie {
 	return tb.jar.Cookies(u)
 }
 
-// syncBuffer is a log sink safe for the server goroutines; waitFor wakes on each write.
-type syncBuffer struct {
-	mu     sync.Mutex
-	b      bytes.Buffer
-	notify chan struct{}
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.notify == nil {
-		s.notify = make(chan struct{}, 1)
-	}
-	select {
-	case s.notify <- struct{}{}:
-	default:
-	}
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer is the shared test buffer (internal/testutil) with this package's short wait.
+type syncBuffer struct{ testutil.Buffer }
 
 // waitFor waits until the logs contain substr, woken by each write rather than by a guessed delay.
 func (s *syncBuffer) waitFor(t *testing.T, substr string) {
 	t.Helper()
-	s.mu.Lock()
-	if s.notify == nil {
-		s.notify = make(chan struct{}, 1)
-	}
-	notify := s.notify
-	s.mu.Unlock()
-	deadline := time.NewTimer(20 * time.Second)
-	defer deadline.Stop()
-	for !strings.Contains(s.String(), substr) {
-		select {
-		case <-notify:
-		case <-deadline.C:
-			t.Fatalf("timed out waiting for %q in the logs:\n%s", substr, s)
-		}
-	}
+	s.WaitFor(t, substr, nil)
 }

@@ -14,14 +14,13 @@ import (
 func Example() {
 	ctx := context.Background()
 	a, err := auth.New(ctx, auth.Config{
-		IssuerURL:     "https://id.school.example",
-		ClientID:      "talkio-gateway",
-		ClientSecret:  "from OIDC_CLIENT_SECRET",
-		RedirectURL:   "https://tutor.school.example/auth/callback",
-		Claims:        auth.ClaimNames{UserID: "sub", Name: "name", Email: "email", Groups: "groups"},
-		SessionKeys:   [][]byte{[]byte("from GATEWAY_SESSION_SECRET, at least 32 bytes")},
-		CookieSecure:  true,
-		SessionMaxAge: 12 * time.Hour,
+		IssuerURL:    "https://id.school.example",
+		ClientID:     "talkio-gateway",
+		ClientSecret: "from OIDC_CLIENT_SECRET",
+		RedirectURL:  "https://tutor.school.example/auth/callback",
+		Claims:       auth.ClaimNames{UserID: "sub", Name: "name", Email: "email", Groups: "groups"},
+		SessionKeys:  [][]byte{[]byte("from GATEWAY_SESSION_SECRET, at least 32 bytes")},
+		Cookies:      auth.CookiePolicy{Secure: true, TTL: 12 * time.Hour},
 	})
 	if err != nil {
 		log.Fatal(err) // only an invalid configuration fails; an unreachable provider does not

@@ -18,7 +18,7 @@ import (
 // write (it is sent to the Partner API) and that a login can compare; and every field within the claim
 // bounds, so that its session always fits in a cookie (decided before provisioning).
 func FuzzMapClaims(f *testing.F) {
-	a := newOfflineAuth(f, func(c *Config) { c.CookieSecure = true })
+	a := newOfflineAuth(f, func(c *Config) { c.Cookies.Secure = true })
 	for _, s := range []string{
 		`{"sub":"u-1","name":"Ada","email":"ada@example.org","groups":["/teachers","staff"],"locale":"en-GB","org":"north","exp_at":"2027-02-22T19:35:25Z"}`,
 		`{"sub":4711,"groups":"students","org":["south","north"],"exp_at":1800000000}`,

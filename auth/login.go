@@ -246,7 +246,7 @@ func (a *Authenticator) attemptCookie(name, value string, maxAge int) *http.Cook
 		Path:        "/",
 		MaxAge:      maxAge,
 		HttpOnly:    true,
-		Secure:      a.cfg.CookieSecure,
+		Secure:      a.cfg.Cookies.Secure,
 		SameSite:    a.attemptSameSite,
 		Partitioned: a.attemptSameSite == http.SameSiteNoneMode,
 	}

@@ -130,12 +130,12 @@ func newCodecs(cfg Config) (codecs, error) {
 	store.Options = &sessions.Options{
 		Path:        "/",
 		HttpOnly:    true,
-		Secure:      cfg.CookieSecure,
-		SameSite:    cfg.SameSite,
-		Partitioned: cfg.SameSite == http.SameSiteNoneMode,
+		Secure:      cfg.Cookies.Secure,
+		SameSite:    cfg.Cookies.SameSite,
+		Partitioned: cfg.Cookies.SameSite == http.SameSiteNoneMode,
 	}
 	// Also bounds the age securecookie accepts, whatever the payload says.
-	store.MaxAge(maxAgeSeconds(cfg.SessionMaxAge))
+	store.MaxAge(maxAgeSeconds(cfg.Cookies.TTL))
 	for _, c := range store.Codecs {
 		c.(*securecookie.SecureCookie).SetSerializer(sessionSerializer{})
 	}
@@ -147,7 +147,7 @@ func newCodecs(cfg Config) (codecs, error) {
 	hintCodecs := securecookie.CodecsFromPairs(hintPairs...)
 	for _, c := range hintCodecs {
 		// The raw token is the payload; securecookie's own length check is replaced by SaveSession's.
-		c.(*securecookie.SecureCookie).MaxAge(maxAgeSeconds(cfg.SessionMaxAge)).MaxLength(0).SetSerializer(securecookie.NopEncoder{})
+		c.(*securecookie.SecureCookie).MaxAge(maxAgeSeconds(cfg.Cookies.TTL)).MaxLength(0).SetSerializer(securecookie.NopEncoder{})
 	}
 	return codecs{store: store, attempt: attemptCodecs, hint: hintCodecs}, nil
 }
@@ -155,10 +155,10 @@ func newCodecs(cfg Config) (codecs, error) {
 func maxAgeSeconds(d time.Duration) int { return int(math.Ceil(d.Seconds())) }
 
 // SaveSession writes the session cookie. A zero s.Expires, or one beyond the configured maximum, becomes
-// now + SessionMaxAge; s.Expires is updated to the effective value.
+// now + Cookies.TTL; s.Expires is updated to the effective value.
 func (a *Authenticator) SaveSession(w http.ResponseWriter, r *http.Request, s *Session) error {
 	now := a.now()
-	limit := now.Add(a.cfg.SessionMaxAge)
+	limit := now.Add(a.cfg.Cookies.TTL)
 	if s.Expires.IsZero() || s.Expires.After(limit) {
 		s.Expires = limit
 	}

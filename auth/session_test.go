@@ -5,30 +5,15 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
+	"talkio-gateway/internal/testutil"
 	"testing"
 	"time"
 )
 
-// fakeClock is a settable clock for Config.Now.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+// fakeClock is the shared settable clock, for Config.Now.
+type fakeClock = testutil.Clock
 
-func newFakeClock() *fakeClock { return &fakeClock{t: time.Now()} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+func newFakeClock() *fakeClock { return testutil.NewClock(time.Now()) }
 
 // newOfflineAuth builds an Authenticator whose provider is never reached: enough for the session.
 func newOfflineAuth(t testing.TB, configure func(*Config)) *Authenticator {
@@ -134,7 +119,7 @@ func TestSessionCookieAttributes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			a := newOfflineAuth(t, func(c *Config) {
-				c.SameSite, c.CookieSecure, c.SessionMaxAge = tt.sameSite, tt.secure, 2*time.Hour
+				c.Cookies = CookiePolicy{SameSite: tt.sameSite, Secure: tt.secure, TTL: 2 * time.Hour}
 			})
 			wantSameSite := tt.sameSite
 			if wantSameSite == 0 {
@@ -190,7 +175,7 @@ func TestSessionKeyRotation(t *testing.T) {
 
 func TestLoadSessionRefuses(t *testing.T) {
 	clock := newFakeClock()
-	a := newOfflineAuth(t, func(c *Config) { c.Now = clock.Now; c.SessionMaxAge = time.Hour })
+	a := newOfflineAuth(t, func(c *Config) { c.Now = clock.Now; c.Cookies.TTL = time.Hour })
 	good := saveCookie(t, a, aliceSession)
 
 	tampered := *good
@@ -239,7 +224,7 @@ func TestLoadSessionRefuses(t *testing.T) {
 
 func TestSaveSessionExpiry(t *testing.T) {
 	clock := newFakeClock()
-	a := newOfflineAuth(t, func(c *Config) { c.Now = clock.Now; c.SessionMaxAge = time.Hour })
+	a := newOfflineAuth(t, func(c *Config) { c.Now = clock.Now; c.Cookies.TTL = time.Hour })
 	now := clock.Now()
 
 	tests := []struct {

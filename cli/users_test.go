@@ -13,6 +13,7 @@ import (
 	"golang.org/x/net/html"
 
 	"talkio-gateway/config"
+	"talkio-gateway/internal/testutil"
 	"talkio-gateway/provision"
 	"talkio-gateway/talkio/talkiotest"
 )
@@ -335,16 +336,8 @@ func fetchAppPage(t *testing.T, h *harness, link string) map[string]string {
 	return out
 }
 
-func text(n *html.Node) string {
-	if n.Type == html.TextNode {
-		return n.Data
-	}
-	var b strings.Builder
-	for c := n.FirstChild; c != nil; c = c.NextSibling {
-		b.WriteString(text(c))
-	}
-	return b.String()
-}
+// text is the shared HTML text helper.
+func text(n *html.Node) string { return testutil.Text(n) }
 
 func TestUsersSettings(t *testing.T) {
 	t.Parallel()

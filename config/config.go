@@ -384,8 +384,9 @@ func crossCheck(c *Config, raw map[string]string, cliOnly bool) []string {
 	var problems []string
 	if c.MetricsListen != "" && c.Listen != "" {
 		switch {
-		case c.MetricsListen == c.Listen:
-			c.MetricsListen = "" // asked for: /metrics on the main listener
+		case c.MetricsListen == c.Listen && !strings.HasSuffix(c.Listen, ":0"):
+			// Asked for: /metrics on the main listener. Two port-0 addresses are two listeners (tests).
+			c.MetricsListen = ""
 		case sameListener(c.Listen, c.MetricsListen):
 			problems = append(problems, fmt.Sprintf(
 				"GATEWAY_METRICS_LISTEN: %q collides with GATEWAY_LISTEN (%q); use another port, or exactly %q to serve /metrics on the main listener",

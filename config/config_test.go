@@ -277,7 +277,7 @@ func TestEnumsAndBools(t *testing.T) {
 		{map[string]string{"OIDC_ISSUER": "https://login.example/"}, func(c *Config) bool { return c.OIDCIssuer.String() == "https://login.example/" }},
 		{map[string]string{"GATEWAY_METRICS_LISTEN": "localhost:0", "GATEWAY_LISTEN": "127.0.0.1:0"}, func(c *Config) bool { return c.MetricsListen == "localhost:0" }},
 		{map[string]string{"GATEWAY_METRICS_LISTEN": ":8080"}, func(c *Config) bool { return c.MetricsListen == "" }},
-		{map[string]string{"GATEWAY_METRICS_LISTEN": "127.0.0.1:0", "GATEWAY_LISTEN": "127.0.0.1:0"}, func(c *Config) bool { return c.MetricsListen == "" }},
+		{map[string]string{"GATEWAY_METRICS_LISTEN": "127.0.0.1:0", "GATEWAY_LISTEN": "127.0.0.1:0"}, func(c *Config) bool { return c.MetricsListen == "127.0.0.1:0" }}, // port 0: two listeners
 		{map[string]string{"GATEWAY_METRICS_LISTEN": "127.0.0.1:8080", "GATEWAY_LISTEN": "127.0.0.2:8080"}, func(c *Config) bool { return true }},
 		{map[string]string{"TALKIO_PROVIDER": providerSecret + "\r\n"}, func(c *Config) bool { return c.TalkioProvider == providerSecret }},
 	}

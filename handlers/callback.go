@@ -34,9 +34,12 @@ func (s *server) handleCallback(c echo.Context) (err error) {
 		}
 		return err
 	}
-	c.Set(ctxUserID, id.UserID)
+	pid := s.identityOf(id)
+	// The log line's user is the Talkio id: never a claim value (in pseudonymous mode not even the
+	// provider's id).
+	c.Set(ctxUserID, pid.UserID)
 
-	prov, err := s.provisioner.Provision(ctx, identityOf(id), provision.SignIn)
+	prov, err := s.provisioner.Provision(ctx, pid, provision.SignIn)
 	if err != nil {
 		if provision.Classify(err).Upstream() {
 			return withAction(err, "Try again", signInURL(returnTo))
@@ -44,8 +47,8 @@ func (s *server) handleCallback(c echo.Context) (err error) {
 		return err
 	}
 	err = s.auth.SaveSession(c.Response(), c.Request(), &auth.Session{
-		UserID:       id.UserID,
-		Name:         provision.UserName(identityOf(id)),
+		UserID:       pid.UserID,
+		Name:         provision.UserName(pid),
 		Email:        id.Email,
 		Phone:        id.Phone,
 		UserType:     prov.UserType,
@@ -69,10 +72,11 @@ func (s *server) handleCallback(c echo.Context) (err error) {
 // GATEWAY_COOKIE_SAMESITE=strict.
 type continuePage struct{ ReturnTo string }
 
-// identityOf maps a signed-in identity onto the provisioning core's input.
-func identityOf(id *auth.Identity) *provision.Identity {
+// identityOf maps a signed-in identity onto the provisioning core's input; the Talkio id comes from
+// the one id rule (TALKIO_USER_ID_MODE), over the provider's issuer and the CLAIM_USER_ID value.
+func (s *server) identityOf(id *auth.Identity) *provision.Identity {
 	return &provision.Identity{
-		UserID: id.UserID, Name: id.Name, Email: id.Email, Phone: id.Phone, Locale: id.Locale,
+		UserID: s.idRule.UserID(s.auth.Issuer(), id.UserID), Name: id.Name, Email: id.Email, Phone: id.Phone, Locale: id.Locale,
 		Organization: id.Organization, Groups: id.Groups, AccountExpiresAt: id.AccountExpiresAt,
 	}
 }

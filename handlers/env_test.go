@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
@@ -24,6 +23,8 @@ import (
 
 	"talkio-gateway/auth"
 	"talkio-gateway/demo/idp"
+	"talkio-gateway/internal/testutil"
+	"talkio-gateway/provision"
 	"talkio-gateway/talkio"
 	"talkio-gateway/talkio/talkiotest"
 )
@@ -49,8 +50,8 @@ type env struct {
 	echo   *echo.Echo
 	auth   *auth.Authenticator
 	talkio *talkio.Client
-	logs   *syncBuffer
-	clock  *clock
+	logs   *testutil.Buffer
+	clock  *testutil.Clock // shared by the gateway and the simulator
 	apiKey string
 	secret string
 }
@@ -65,42 +66,7 @@ type envConfig struct {
 	options      func(*Options)
 	auth         func(*auth.Config)
 	simOptions   func(*talkiotest.Options)
-}
-
-// clock is a settable time shared by the gateway and the simulator.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-// syncBuffer collects log output from many goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+	provision    func(*provision.Options)
 }
 
 func randomString(tb testing.TB) string {
@@ -132,8 +98,8 @@ func newEnv(t *testing.T, cfg envConfig) *env {
 	t.Helper()
 	e := &env{
 		t:      t,
-		logs:   &syncBuffer{},
-		clock:  &clock{t: time.Now().UTC().Truncate(time.Second)},
+		logs:   &testutil.Buffer{},
+		clock:  testutil.NewClock(time.Now().UTC().Truncate(time.Second)),
 		apiKey: "api-key-" + randomString(t),
 		secret: "client-secret-" + randomString(t),
 	}
@@ -220,8 +186,18 @@ func newEnv(t *testing.T, cfg envConfig) *env {
 	}
 	t.Cleanup(func() { e.auth.Close() })
 
+	popts := provision.Options{Talkio: e.talkio, Logger: logger, Now: e.clock.Now, SignInCreates: true}
+	if cfg.provision != nil {
+		cfg.provision(&popts)
+	}
+	prov, err := provision.New(popts)
+	if err != nil {
+		t.Fatal(err)
+	}
+
 	opts := Options{
 		Auth:           e.auth,
+		Provisioner:    prov,
 		Talkio:         e.talkio,
 		PublicURL:      mustParseURL(t, gwURL),
 		TalkioAppURL:   mustParseURL(t, e.sim.URL),
@@ -232,7 +208,7 @@ func newEnv(t *testing.T, cfg envConfig) *env {
 	if cfg.options != nil {
 		cfg.options(&opts)
 	}
-	e.echo, err = New(opts)
+	e.echo, err = newEcho(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -263,10 +239,16 @@ func (e *env) browser(user string) *browser {
 	if err != nil {
 		e.t.Fatal(err)
 	}
+	// A transport of its own: httptest.Server.Close closes the shared default
+	// transport's idle connections, which breaks a parallel test's request
+	// that is about to reuse one.
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	e.t.Cleanup(tr.CloseIdleConnections)
 	return &browser{e: e, user: user, client: &http.Client{
 		Jar:           jar,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		Timeout:       60 * time.Second,
+		Transport:     tr,
 	}}
 }
 
@@ -445,24 +427,6 @@ func attr(n *html.Node, name string) string {
 	return ""
 }
 
-func text(n *html.Node) string {
-	if n == nil {
-		return ""
-	}
-	var b strings.Builder
-	var walk func(*html.Node)
-	walk = func(n *html.Node) {
-		if n.Type == html.TextNode {
-			b.WriteString(n.Data)
-		}
-		for c := n.FirstChild; c != nil; c = c.NextSibling {
-			walk(c)
-		}
-	}
-	walk(n)
-	return strings.TrimSpace(b.String())
-}
-
 // errorText is an error page's message, for failure output.
 func errorText(body string) string {
 	doc, err := html.Parse(strings.NewReader(body))
@@ -470,7 +434,7 @@ func errorText(body string) string {
 		return body
 	}
 	if n := findNode(doc, func(n *html.Node) bool { return attr(n, "id") == "error-message" }); n != nil {
-		return text(n)
+		return testutil.Text(n)
 	}
 	if len(body) > 300 {
 		body = body[:300]

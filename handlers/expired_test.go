@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"talkio-gateway/demo/idp"
+	"talkio-gateway/internal/testutil"
+	"talkio-gateway/provision"
 	"talkio-gateway/talkio"
 	"talkio-gateway/talkio/talkiotest"
 )
@@ -88,17 +90,17 @@ func TestDeletedUserSignsInAgainOn410(t *testing.T) {
 func TestIDClaimThatIsAnotherUsersEmail(t *testing.T) {
 	t.Parallel()
 	users := append(idp.DemoUsers(), idp.User{ID: "eleanor.hughes@school.example", Username: "mallory", Name: "Mallory Pupil"})
-	e := newEnv(t, envConfig{users: users, options: func(o *Options) { o.FacilitatorGroups = []string{"teachers"} }})
+	e := newEnv(t, envConfig{users: users, provision: func(o *provision.Options) { o.FacilitatorGroups = []string{"teachers"} }})
 	e.browser("eleanor").signIn()
 
 	b := e.browser("mallory")
 	b.signIn()
 	home := b.get("/")
-	if got := text(findByID(t, home.body, "profile-type")); got != talkio.UserTypeMember {
+	if got := testutil.Text(findByID(t, home.body, "profile-type")); got != talkio.UserTypeMember {
 		t.Errorf("profile type %q, want member", got)
 	}
 	app := b.get(b.get("/open").location())
-	if got := text(findByID(t, app.body, "user-id")); got != "eleanor.hughes@school.example" {
+	if got := testutil.Text(findByID(t, app.body, "user-id")); got != "eleanor.hughes@school.example" {
 		t.Errorf("Talkio app signed in %q", got)
 	}
 	if u, _ := e.sim.User(testOrg, "demo-eleanor"); u.UserName != "Eleanor Hughes" || u.UserType != talkio.UserTypeFacilitator {

@@ -52,18 +52,23 @@ func (s *server) handleReadyz(c echo.Context) error {
 
 // checkTalkio looks up a user that does not exist: a 404 shows the API is
 // reachable and accepts the credentials.
+//
+// The result is cached for every probe, so it must not depend on the probe
+// that happened to run it: the call runs under its own deadline, detached from
+// the request, or a kubelet probe giving up after its 1 s would cache
+// context.Canceled and mark the replica unready for the whole cache period.
 func (s *server) checkTalkio(ctx context.Context) error {
 	s.talkioCheck.mu.Lock()
 	defer s.talkioCheck.mu.Unlock()
-	if !s.talkioCheck.at.IsZero() && time.Since(s.talkioCheck.at) < talkioCheckTTL {
+	if now := s.now(); !s.talkioCheck.at.IsZero() && now.Sub(s.talkioCheck.at) < talkioCheckTTL && !now.Before(s.talkioCheck.at) {
 		return s.talkioCheck.err
 	}
-	ctx, cancel := context.WithTimeout(ctx, talkioCheckTimeout)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), talkioCheckTimeout)
 	defer cancel()
 	_, err := s.talkio.GetUser(ctx, talkioProbeID)
 	if errors.Is(err, talkio.ErrNotFound) {
 		err = nil
 	}
-	s.talkioCheck.at, s.talkioCheck.err = time.Now(), err
+	s.talkioCheck.at, s.talkioCheck.err = s.now(), err
 	return err
 }

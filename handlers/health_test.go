@@ -3,7 +3,9 @@ package handlers
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -72,3 +74,62 @@ func TestReadinessTalkioCheckIsBoundedAndShared(t *testing.T) {
 		t.Errorf("check timeout %v, cache %v: want a short timeout and a cache of seconds", talkioCheckTimeout, talkioCheckTTL)
 	}
 }
+
+// TestReadinessCheckOutlivesAProbeThatGivesUp: a probe whose request ends
+// (a kubelet probe timing out after 1 s) while the Partner API check runs must
+// not cache its own cancellation: the check runs detached, under its own
+// deadline, and the next probes are answered from a healthy cache. The cache
+// period runs on the injected clock.
+func TestReadinessCheckOutlivesAProbeThatGivesUp(t *testing.T) {
+	t.Parallel()
+	const key = "readiness-cancel-api-key"
+	sim := talkiotest.NewServer(talkiotest.Options{Provider: testProvider, APIKey: key,
+		Organizations: []talkiotest.Organization{{Slug: testOrg}}})
+	t.Cleanup(sim.Close)
+
+	// The probe gives up as soon as the check has started its call.
+	probeCtx, giveUp := context.WithCancel(context.Background())
+	defer giveUp()
+	var calls atomic.Int32
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	t.Cleanup(tr.CloseIdleConnections)
+	client, err := talkio.NewClient(sim.URL, testProvider, key, talkio.WithOrganization(testOrg),
+		talkio.WithHTTPClient(&http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			if calls.Add(1) == 1 {
+				giveUp()
+			}
+			return tr.RoundTrip(r)
+		})}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, envConfig{options: func(o *Options) {
+		o.Talkio = client
+		o.ReadyCheckTalkio = true
+	}})
+
+	rec := httptest.NewRecorder()
+	e.echo.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil).WithContext(probeCtx))
+	if rec.Code != http.StatusOK {
+		t.Errorf("the probe that gave up: got %d, want 200 (the check finished on its own)", rec.Code)
+	}
+	b := e.browser("probe")
+	if r := b.get("/readyz"); r.StatusCode != http.StatusOK {
+		t.Fatalf("next probe: got %d %s, want 200 from the cache", r.StatusCode, r.body)
+	}
+	if n := sim.CallCount(talkiotest.EndpointGetUser); n != 1 {
+		t.Fatalf("%d Partner API calls within the cache period, want 1", n)
+	}
+	// The cache period ends on the gateway's clock, not the wall clock.
+	e.clock.Advance(talkioCheckTTL)
+	if r := b.get("/readyz"); r.StatusCode != http.StatusOK {
+		t.Fatalf("probe after the cache period: got %d", r.StatusCode)
+	}
+	if n := sim.CallCount(talkiotest.EndpointGetUser); n != 2 {
+		t.Errorf("%d Partner API calls after the cache period ended, want 2", n)
+	}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

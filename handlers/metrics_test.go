@@ -65,10 +65,10 @@ var routeLabel = regexp.MustCompile(`route="([^"]*)"`)
 func TestMetricsCountRequestsAndLogins(t *testing.T) {
 	t.Parallel()
 	m := NewMetrics()
-	e := newEnv(t, envConfig{options: func(o *Options) {
-		o.Metrics = m
-		o.AllowedGroups = []string{"teachers"}
-	}})
+	e := newEnv(t, envConfig{
+		options:   func(o *Options) { o.Metrics, o.ServeMetrics = m, true },
+		provision: func(o *provision.Options) { o.AllowedGroups = []string{"teachers"} },
+	})
 
 	// A real login (Eleanor is a teacher) and a refused one (Jonas is not).
 	teacher := e.browser("eleanor")
@@ -168,7 +168,7 @@ func TestMetricsElsewhereOrOff(t *testing.T) {
 		name string
 		opts func(*Options)
 	}{
-		{"elsewhere", func(o *Options) { o.Metrics, o.MetricsElsewhere = NewMetrics(), true }},
+		{"elsewhere (the default)", func(o *Options) { o.Metrics = NewMetrics() }},
 		{"off", func(o *Options) { o.Metrics = nil }},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

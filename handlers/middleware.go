@@ -31,7 +31,7 @@ type upstreamCounterKey struct{}
 
 // ObserveTalkioCall counts one Partner API call (one HTTP attempt) against the
 // request whose context made it, for the upstream_calls field of the request
-// log line. main passes it to the talkio client:
+// log line. Package gateway passes it to the talkio client:
 //
 //	talkio.NewClient(…, talkio.WithCallObserver(handlers.ObserveTalkioCall))
 //

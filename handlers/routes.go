@@ -26,9 +26,13 @@ func (s *server) routes(e *echo.Echo) {
 	e.Match([]string{"GET", "HEAD"}, "/readyz", s.handleReadyz)
 	e.GET("/static/:name", s.handleStatic)
 
-	// Prometheus metrics, unless main serves them on GATEWAY_METRICS_LISTEN
-	// only (then this listener answers 404).
-	if s.metrics != nil && !s.metricsElsewhere {
+	// Prometheus metrics only when asked (GATEWAY_METRICS_LISTEN equal to
+	// GATEWAY_LISTEN); otherwise this listener answers 404.
+	if s.metrics != nil && s.serveMetrics {
 		e.GET("/metrics", echo.WrapHandler(s.metrics.Handler()))
+	}
+	for _, m := range s.mounts {
+		e.Any(m.Prefix, echo.WrapHandler(m.Handler))
+		e.Any(m.Prefix+"/*", echo.WrapHandler(m.Handler))
 	}
 }

@@ -33,42 +33,34 @@ import (
 	"talkio-gateway/templates"
 )
 
-// Options is everything the handlers need; main maps the configuration onto it.
+// Options is everything the handlers need; package gateway maps the
+// configuration onto it.
 type Options struct {
 	// Auth signs users in and keeps their session cookie.
 	Auth *auth.Authenticator
-	// Talkio is the Partner API client for the default organization; other
-	// organizations of OrganizationMap are reached with ForOrganization. Build it
-	// with talkio.WithCallObserver(handlers.ObserveTalkioCall) so that each
+	// Provisioner turns a signed-in identity into a Talkio user (access policy,
+	// create once, profile sync, expiry, settings, organization); its
+	// Client(slug) reaches each organization. The gateway builds one and shares
+	// it with every entry point.
+	Provisioner *provision.Provisioner
+	// IDRule turns the provider's issuer and CLAIM_USER_ID value into the
+	// Talkio id (TALKIO_USER_ID_MODE); the zero value is claim mode.
+	IDRule provision.IDRule
+	// Talkio is the Partner API client for the default organization, used by
+	// the readiness check. Build it with
+	// talkio.WithCallObserver(handlers.ObserveTalkioCall) so that each
 	// request's log line counts its upstream calls.
 	Talkio *talkio.Client
-	// PublicURL is the gateway's external URL (its origin decides whether
-	// cookies are Secure; "/" under it is where a sign-out comes back to).
+	// PublicURL is the gateway's external URL ("/" under it is where a
+	// sign-out comes back to).
 	PublicURL *url.URL
 	// TalkioAppURL is the Talkio (white-label) app origin holding
 	// /authentication/partner/.
 	TalkioAppURL *url.URL
 	// FrameAncestors are the CSP frame-ancestors sources; default 'self'.
 	FrameAncestors []string
-	// FacilitatorGroups: a member of any is created as a facilitator.
-	FacilitatorGroups []string
-	// AllowedGroups: when set, only members of one of them get through.
-	AllowedGroups []string
-	// AccountTTL is the sliding expiry: each login sets accountExpiresAt to
-	// now + AccountTTL (capped by the identity's expiry claim). 0 = none.
-	AccountTTL time.Duration
-	// DefaultSettings are applied once to a user right after creating it.
-	DefaultSettings *talkio.Settings
-	// OrganizationMap maps the organization claim's value to a Talkio
-	// organization slug; empty means every user goes to Talkio's organization.
-	OrganizationMap map[string]string
 	// SupportContact is whom the error pages tell people to ask.
 	SupportContact string
-	// SessionTTL bounds a gateway session; default 12h.
-	SessionTTL time.Duration
-	// CookieSameSite is the session cookie's SameSite (auth.Config.SameSite);
-	// default Lax.
-	CookieSameSite http.SameSite
 	// TrustProxy keeps a well-formed X-Request-ID sent with a request (by a
 	// proxy in front that sets it); without it every request gets a fresh id.
 	TrustProxy bool
@@ -84,17 +76,27 @@ type Options struct {
 	// turns the home page into a stand-in partner portal.
 	Demo bool
 	// Metrics records requests, sign-ins and (through the Talkio client's
-	// observer calling Metrics.Observe) Partner API calls, and is served at
-	// GET /metrics. nil: no metrics and no /metrics route.
+	// observer calling Metrics.Observe) Partner API calls. nil: no metrics.
 	Metrics *Metrics
-	// MetricsElsewhere leaves GET /metrics out of the routes, for main to serve
-	// Metrics.Handler() on GATEWAY_METRICS_LISTEN only.
-	MetricsElsewhere bool
+	// ServeMetrics also serves Metrics at GET /metrics on these routes. Off by
+	// default: the counts are not for the public, so the gateway package serves
+	// them on GATEWAY_METRICS_LISTEN and this listener answers 404.
+	ServeMetrics bool
+	// Mounts are further handlers served under a path prefix (e.g. "/scim"),
+	// behind the same request id, request log, security headers and body limit
+	// as the gateway's own routes. The handler sees the full path.
+	Mounts []Mount
 	// Logger receives one line per request and the details of errors;
 	// default slog.Default().
 	Logger *slog.Logger
 	// Now is the clock (tests); default time.Now.
 	Now func() time.Time
+}
+
+// Mount is a handler served at Prefix and everything below it.
+type Mount struct {
+	Prefix  string // "/name": starts with a slash, no trailing slash
+	Handler http.Handler
 }
 
 // server holds what the handlers share. It is built once by New.
@@ -110,6 +112,7 @@ type server struct {
 	log         *slog.Logger
 	now         func() time.Time
 	provisioner *provision.Provisioner
+	idRule      provision.IDRule
 	pages       map[string]*template.Template
 	assets      assets
 	csp         contentSecurityPolicy
@@ -122,8 +125,9 @@ type server struct {
 	readyCheckTalkio bool
 	talkioCheck      talkioCheck
 
-	metrics          *Metrics
-	metricsElsewhere bool
+	metrics      *Metrics
+	serveMetrics bool
+	mounts       []Mount
 }
 
 // cookieOptions is the cookie policy the handlers act on; auth sets every
@@ -142,8 +146,17 @@ type assets struct {
 var pageNames = []string{"home.html", "embed.html", "error.html", "continue.html", "logout.html"}
 
 // New checks the options, parses every template and returns the gateway's
-// Echo instance, ready to be served (it is an http.Handler).
-func New(o Options) (*echo.Echo, error) {
+// web front, ready to be served. Echo is an inside detail.
+func New(o Options) (http.Handler, error) {
+	e, err := newEcho(o)
+	if err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// newEcho is New with the Echo instance exposed, for this package's tests.
+func newEcho(o Options) (*echo.Echo, error) {
 	s, err := newServer(o)
 	if err != nil {
 		return nil, err
@@ -165,14 +178,19 @@ func newServer(o Options) (*server, error) {
 	if o.Talkio == nil {
 		problems = append(problems, "Talkio is nil")
 	}
+	if o.Provisioner == nil {
+		problems = append(problems, "Provisioner is nil")
+	}
 	if o.PublicURL == nil || !o.PublicURL.IsAbs() || o.PublicURL.Host == "" {
 		problems = append(problems, "PublicURL must be an absolute URL")
 	}
 	if o.TalkioAppURL == nil || !o.TalkioAppURL.IsAbs() || o.TalkioAppURL.Host == "" {
 		problems = append(problems, "TalkioAppURL must be an absolute URL")
 	}
-	if o.AccountTTL < 0 || o.SessionTTL < 0 {
-		problems = append(problems, "AccountTTL and SessionTTL must not be negative")
+	for _, m := range o.Mounts {
+		if !strings.HasPrefix(m.Prefix, "/") || strings.HasSuffix(m.Prefix, "/") || m.Handler == nil {
+			problems = append(problems, fmt.Sprintf("Mounts: %q needs a handler and a prefix like /name", m.Prefix))
+		}
 	}
 	if o.OpenBurst < 0 || o.OpenRefill < 0 {
 		problems = append(problems, "OpenBurst and OpenRefill must not be negative")
@@ -192,32 +210,15 @@ func newServer(o Options) (*server, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	if o.SessionTTL == 0 {
-		o.SessionTTL = 12 * time.Hour
-	}
 	if o.SupportContact == "" {
 		o.SupportContact = "your administrator"
 	}
 	o.OpenBurst = cmp.Or(o.OpenBurst, DefaultOpenBurst)
 	o.OpenRefill = cmp.Or(o.OpenRefill, DefaultOpenRefill)
-	if o.CookieSameSite == 0 || o.CookieSameSite == http.SameSiteDefaultMode {
-		o.CookieSameSite = http.SameSiteLaxMode
-	}
 
-	prov, err := provision.New(provision.Options{
-		Talkio:            o.Talkio,
-		FacilitatorGroups: o.FacilitatorGroups,
-		AllowedGroups:     o.AllowedGroups,
-		AccountTTL:        o.AccountTTL,
-		DefaultSettings:   o.DefaultSettings,
-		OrganizationMap:   o.OrganizationMap,
-		Logger:            o.Logger,
-		Now:               o.Now,
-		SignInCreates:     true, // until SCIM (SCIM_TOKEN) is wired: see provision.Options
-	})
-	if err != nil {
-		return nil, err
-	}
+	// The cookie policy is auth's, given once: the session's lifetime and the
+	// attributes of the cookies set here follow it.
+	cookies := o.Auth.Cookies()
 
 	pages, err := parsePages(templates.FS)
 	if err != nil {
@@ -235,22 +236,24 @@ func newServer(o Options) (*server, error) {
 		appURL:      o.TalkioAppURL,
 		loginURL:    talkio.NewLoginURL(o.TalkioAppURL),
 		support:     o.SupportContact,
-		sessionTTL:  o.SessionTTL,
+		sessionTTL:  cookies.TTL,
 		demo:        o.Demo,
 		log:         o.Logger,
 		now:         o.Now,
-		provisioner: prov,
+		provisioner: o.Provisioner,
+		idRule:      o.IDRule,
 		pages:       pages,
 		assets:      as,
 		csp:         newCSP(o.TalkioAppURL, o.FrameAncestors),
-		cookieOpts:  cookieOptions{sameSite: o.CookieSameSite},
+		cookieOpts:  cookieOptions{sameSite: cookies.SameSite},
 		hsts:        o.PublicURL.Scheme == "https",
 		trustProxy:  o.TrustProxy,
 		opens:       newOpenLimiter(o.OpenBurst, o.OpenRefill, openLimiterSize),
 
 		readyCheckTalkio: o.ReadyCheckTalkio,
 		metrics:          o.Metrics,
-		metricsElsewhere: o.MetricsElsewhere,
+		serveMetrics:     o.ServeMetrics,
+		mounts:           o.Mounts,
 	}, nil
 }
 

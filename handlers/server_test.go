@@ -13,6 +13,7 @@ import (
 	"golang.org/x/net/html"
 
 	"talkio-gateway/demo/idp"
+	"talkio-gateway/internal/testutil"
 	"talkio-gateway/talkio/talkiotest"
 	"talkio-gateway/templates"
 )
@@ -33,7 +34,7 @@ func TestProviderDownAtStart(t *testing.T) {
 	if r.StatusCode != http.StatusServiceUnavailable || r.Header.Get("Retry-After") == "" {
 		t.Fatalf("login while the provider is down: %d, Retry-After %q", r.StatusCode, r.Header.Get("Retry-After"))
 	}
-	if got := text(findByID(t, r.body, "error-title")); got != "Sign-in temporarily unavailable" {
+	if got := testutil.Text(findByID(t, r.body, "error-title")); got != "Sign-in temporarily unavailable" {
 		t.Errorf("page title %q", got)
 	}
 	if a := findByID(t, r.body, "error-action"); a == nil || attr(a, "href") != "/login?return_to=%2Fopen" {
@@ -116,10 +117,10 @@ func TestNotFoundAndMethodNotAllowed(t *testing.T) {
 	e := newEnv(t, envConfig{})
 	b := e.browser("jonas")
 	r := b.get("/no/such/page")
-	if r.StatusCode != http.StatusNotFound || text(findByID(t, r.body, "error-title")) != "Page not found" {
-		t.Errorf("unknown route: %d %q", r.StatusCode, text(findByID(t, r.body, "error-title")))
+	if r.StatusCode != http.StatusNotFound || testutil.Text(findByID(t, r.body, "error-title")) != "Page not found" {
+		t.Errorf("unknown route: %d %q", r.StatusCode, testutil.Text(findByID(t, r.body, "error-title")))
 	}
-	if rid := text(findByID(t, r.body, "request-id")); rid == "" || rid != r.Header.Get("X-Request-ID") {
+	if rid := testutil.Text(findByID(t, r.body, "request-id")); rid == "" || rid != r.Header.Get("X-Request-ID") {
 		t.Errorf("404 request id %q, header %q", rid, r.Header.Get("X-Request-ID"))
 	}
 	r, err := b.do(http.MethodPost, "/open", nil, nil)
@@ -238,7 +239,7 @@ func TestDemoPortal(t *testing.T) {
 	pages["signed-in home"] = b.get("/")
 	pages["embed"] = b.get("/embed")
 	for name, r := range pages {
-		if got := text(findByID(t, r.body, "demo-banner")); got != "Demo mode — not for production" {
+		if got := testutil.Text(findByID(t, r.body, "demo-banner")); got != "Demo mode — not for production" {
 			t.Errorf("%s page banner: %q", name, got)
 		}
 	}
@@ -255,11 +256,12 @@ func TestDemoPortal(t *testing.T) {
 
 func TestNewRefusesBadOptions(t *testing.T) {
 	t.Parallel()
-	_, err := New(Options{FrameAncestors: []string{"a b"}, AccountTTL: -time.Second})
+	_, err := New(Options{FrameAncestors: []string{"a b"},
+		Mounts: []Mount{{Prefix: "scim/", Handler: http.NotFoundHandler()}}})
 	if err == nil {
 		t.Fatal("New accepted empty options")
 	}
-	for _, want := range []string{"Auth", "Talkio", "PublicURL", "TalkioAppURL", "AccountTTL", "FrameAncestors"} {
+	for _, want := range []string{"Auth", "Provisioner", "Talkio", "PublicURL", "TalkioAppURL", "FrameAncestors", "Mounts"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not name %s", err, want)
 		}
@@ -304,5 +306,37 @@ func TestReadinessChecksTalkio(t *testing.T) {
 	bad.sim.Inject("*", talkiotest.Fault{Status: http.StatusUnauthorized})
 	if r := bad.browser("jonas").get("/readyz"); r.StatusCode != http.StatusServiceUnavailable || !strings.Contains(r.body, "Talkio") {
 		t.Errorf("readyz with Talkio refusing the key: %d %s", r.StatusCode, r.body)
+	}
+}
+
+// A mounted handler serves its prefix and everything below it, behind the
+// same middleware as the gateway's own routes; a longer name is not its.
+func TestMountsServeUnderTheirPrefix(t *testing.T) {
+	t.Parallel()
+	ext := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte("ext " + r.URL.Path))
+	})
+	e := newEnv(t, envConfig{options: func(o *Options) { o.Mounts = []Mount{{Prefix: "/ext", Handler: ext}} }})
+	b := e.browser("jonas")
+	for _, path := range []string{"/ext", "/ext/", "/ext/Users/42"} {
+		r := b.get(path)
+		if r.StatusCode != http.StatusOK || r.body != "ext "+path {
+			t.Errorf("GET %s: %d %q", path, r.StatusCode, r.body)
+		}
+		if r.Header.Get("X-Request-ID") == "" || r.Header.Get("X-Content-Type-Options") != "nosniff" {
+			t.Errorf("GET %s: no request id or security headers: %v", path, r.Header)
+		}
+	}
+	if r := b.get("/extra"); r.StatusCode != http.StatusNotFound {
+		t.Errorf("GET /extra: %d, want 404", r.StatusCode)
+	}
+	n := 0
+	for _, l := range e.logLines() {
+		if strings.Contains(l, "route=/ext") {
+			n++
+		}
+	}
+	if n != 3 {
+		t.Errorf("%d request log lines for the mount, want 3", n)
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"talkio-gateway/auth"
 	"talkio-gateway/demo/idp"
+	"talkio-gateway/internal/testutil"
 	"talkio-gateway/talkio/talkiotest"
 )
 
@@ -36,7 +37,7 @@ func TestLogout(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if r.StatusCode != http.StatusForbidden || text(findByID(t, r.body, "error-title")) != "Please try again" {
+		if r.StatusCode != http.StatusForbidden || testutil.Text(findByID(t, r.body, "error-title")) != "Please try again" {
 			t.Errorf("logout with %v: got %d %q, want the 403 page", h, r.StatusCode, errorText(r.body))
 		}
 	}
@@ -104,7 +105,7 @@ func TestLogoutPage(t *testing.T) {
 		if form == nil || attr(form, "method") != "post" || attr(form, "action") != "/logout" || findByID(t, r.body, "sign-out") == nil {
 			t.Errorf("GET /logout (signed in %t): no sign-out form posting to /logout", signedIn)
 		}
-		if got := text(findByID(t, r.body, "logout-title")); (got == "Sign out?") != signedIn {
+		if got := testutil.Text(findByID(t, r.body, "logout-title")); (got == "Sign out?") != signedIn {
 			t.Errorf("signed in %t: title %q", signedIn, got)
 		}
 	}
@@ -169,11 +170,8 @@ func TestEveryGatewayCookie(t *testing.T) {
 	t.Run("none over https", func(t *testing.T) {
 		t.Parallel()
 		e := newEnv(t, envConfig{
-			options: func(o *Options) {
-				o.CookieSameSite = http.SameSiteNoneMode
-				o.PublicURL = mustParseURL(t, "https://gateway.example")
-			},
-			auth: func(c *auth.Config) { c.SameSite, c.CookieSecure = http.SameSiteNoneMode, true },
+			options: func(o *Options) { o.PublicURL = mustParseURL(t, "https://gateway.example") },
+			auth:    func(c *auth.Config) { c.Cookies.SameSite, c.Cookies.Secure = http.SameSiteNoneMode, true },
 		})
 		r := e.browser("jonas").get("/login")
 		cs := r.Cookies()
@@ -232,7 +230,7 @@ func TestLongClaimsSignIn(t *testing.T) {
 	b.signIn()
 
 	name := strings.Repeat("Å", auth.MaxNameRunes)
-	if got := text(findByID(t, b.get("/").body, "profile-name")); got != name {
+	if got := testutil.Text(findByID(t, b.get("/").body, "profile-name")); got != name {
 		t.Errorf("home page name: %d characters, want the first %d", utf8.RuneCountInString(got), auth.MaxNameRunes)
 	}
 	created := e.bodiesOf(talkiotest.EndpointCreateUser)
@@ -303,7 +301,7 @@ func TestOpenRateLimit(t *testing.T) {
 				return
 			}
 			if r.StatusCode == http.StatusTooManyRequests {
-				if ra := r.Header.Get("Retry-After"); ra != "2" || text(findByID(t, r.body, "error-title")) != "Slow down a little" {
+				if ra := r.Header.Get("Retry-After"); ra != "2" || testutil.Text(findByID(t, r.body, "error-title")) != "Slow down a little" {
 					t.Errorf("429: Retry-After %q, page %q", ra, errorText(r.body))
 				}
 			}

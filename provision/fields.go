@@ -3,7 +3,6 @@ package provision
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
 	"strings"
 )
 
@@ -30,29 +29,7 @@ var fieldNames = []struct {
 	f    Fields
 }{{"name", FieldName}, {"email", FieldEmail}, {"phone", FieldPhone}}
 
-// ParseFields reads a comma-separated list of name, email and phone, or the single word none.
-func ParseFields(s string) (Fields, error) {
-	if strings.TrimSpace(s) == "none" {
-		return NoFields, nil
-	}
-	var f Fields
-	for _, w := range strings.Split(s, ",") {
-		w = strings.TrimSpace(w)
-		found := false
-		for _, n := range fieldNames {
-			if w == n.name {
-				f |= n.f
-				found = true
-			}
-		}
-		if !found {
-			return 0, fmt.Errorf("provision: send fields: %q is not one of name, email, phone (or none alone)", w)
-		}
-	}
-	return f, nil
-}
-
-// String is the list as ParseFields reads it.
+// String is the list as TALKIO_SEND_FIELDS writes it.
 func (f Fields) String() string {
 	f = f.resolve()
 	var words []string

@@ -12,41 +12,6 @@ import (
 	"talkio-gateway/talkio/talkiotest"
 )
 
-func TestParseFields(t *testing.T) {
-	tests := []struct {
-		in      string
-		want    Fields
-		wantErr bool
-	}{
-		{"name,email,phone", AllFields, false},
-		{" name , phone ", FieldName | FieldPhone, false},
-		{"email", FieldEmail, false},
-		{"none", NoFields, false},
-		{"", 0, true},
-		{"name,", 0, true},
-		{"none,name", 0, true},
-		{"Name", 0, true},
-		{"address", 0, true},
-	}
-	for _, tt := range tests {
-		got, err := ParseFields(tt.in)
-		if (err != nil) != tt.wantErr || got != tt.want {
-			t.Errorf("ParseFields(%q): got %v, %v; want %v, error %v", tt.in, got, err, tt.want, tt.wantErr)
-		}
-		if err == nil {
-			if again, _ := ParseFields(got.String()); again.String() != got.String() {
-				t.Errorf("%q: String %q does not parse back", tt.in, got)
-			}
-		}
-	}
-	if Fields(0).String() != "name,email,phone" || NoFields.String() != "none" {
-		t.Errorf("String: zero %q, none %q", Fields(0), NoFields)
-	}
-	if !Fields(0).Has(FieldPhone) || NoFields.Has(FieldName) || (FieldEmail).Has(FieldName) {
-		t.Error("Has")
-	}
-}
-
 func TestNeutralName(t *testing.T) {
 	a, b := NeutralName("p_abc"), NeutralName("p_abd")
 	if a != NeutralName("p_abc") || a == b || !strings.HasPrefix(a, "Learner ") || len(a) != len("Learner ")+6 {

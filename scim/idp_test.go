@@ -63,7 +63,7 @@ func TestEntraIDSequence(t *testing.T) {
 		t.Errorf("query: %s", r.raw)
 	}
 	// With Microsoft's compliance flag appended to the tenant URL, as its docs suggest.
-	r = e.do(http.MethodGet, "/Users?aadOptscim062020&"+filterQuery(`externalId eq "`+entraID+`"`)[1:], "").want(t, http.StatusOK)
+	r = e.do(http.MethodGet, "/Users?aadOptscim062020&"+filterQuery(`externalId eq "` + entraID + `"`)[1:], "").want(t, http.StatusOK)
 	if r.body["totalResults"] != 1.0 {
 		t.Errorf("query with aadOptscim062020: %s", r.raw)
 	}

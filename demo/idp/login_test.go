@@ -9,6 +9,7 @@ import (
 	"golang.org/x/net/html"
 
 	"talkio-gateway/demo/idp"
+	"talkio-gateway/internal/testutil"
 )
 
 type loginPage struct {
@@ -36,17 +37,7 @@ func parseLoginPage(t *testing.T, body string) loginPage {
 		}
 		return ""
 	}
-	var text func(*html.Node) string
-	text = func(n *html.Node) string {
-		if n.Type == html.TextNode {
-			return n.Data
-		}
-		var b strings.Builder
-		for c := n.FirstChild; c != nil; c = c.NextSibling {
-			b.WriteString(text(c))
-		}
-		return b.String()
-	}
+	text := testutil.Text
 	var walk func(*html.Node)
 	walk = func(n *html.Node) {
 		if n.Type == html.ElementNode {

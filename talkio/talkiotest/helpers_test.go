@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/net/html"
 
+	"talkio-gateway/internal/testutil"
 	"talkio-gateway/talkio/talkiotest"
 )
 
@@ -140,17 +141,7 @@ func elementTexts(tb testing.TB, page []byte) map[string]string {
 		tb.Fatal(err)
 	}
 	out := map[string]string{}
-	var text func(n *html.Node) string
-	text = func(n *html.Node) string {
-		if n.Type == html.TextNode {
-			return n.Data
-		}
-		var b strings.Builder
-		for c := n.FirstChild; c != nil; c = c.NextSibling {
-			b.WriteString(text(c))
-		}
-		return b.String()
-	}
+	text := testutil.Text
 	var walk func(n *html.Node)
 	walk = func(n *html.Node) {
 		if n.Type == html.ElementNode {

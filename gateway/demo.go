@@ -1,0 +1,116 @@
+package gateway
+
+import (
+	"crypto/rand"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+
+	"talkio-gateway/config"
+	"talkio-gateway/demo/idp"
+	"talkio-gateway/talkio/talkiotest"
+)
+
+// Demo mode runs three things on the gateway's own listener: the embedded OpenID provider under /idp,
+// the Partner API simulator and its stand-in Talkio app under /talkio, and the gateway everywhere else.
+// The gateway reaches both over real HTTP, exactly as it would reach the partner's provider and Talkio.
+const (
+	demoIDPPrefix    = "/idp"
+	demoTalkioPrefix = "/talkio"
+	demoClientID     = "talkio-gateway-demo"
+	demoProvider     = "demo-partner"
+	demoOrganization = "demo-school"
+)
+
+type demo struct {
+	cfg *config.Config // complete and validated, as if an operator had set every variable
+	idp *idp.Provider
+	sim *talkiotest.Handler
+}
+
+// newDemo builds demo mode's configuration of its own: the operator's variables, plus the demo's URLs and
+// fresh random secrets (nothing to configure, nothing to leak), loaded and validated like any other
+// configuration. Then it builds the provider and the simulator from that configuration.
+func newDemo(getenv func(string) string, addr net.Addr) (*demo, error) {
+	public := getenv("GATEWAY_PUBLIC_URL")
+	if public == "" {
+		public = "http://" + demoHost(addr)
+	}
+	vars := map[string]string{
+		"GATEWAY_PUBLIC_URL":     public,
+		"GATEWAY_SESSION_SECRET": rand.Text() + rand.Text(), // 52 characters, more than the 32 bytes needed
+		"OIDC_ISSUER":            public + demoIDPPrefix,
+		"OIDC_CLIENT_ID":         demoClientID,
+		"OIDC_CLIENT_SECRET":     rand.Text(),
+		"TALKIO_API_URL":         public + demoTalkioPrefix,
+		"TALKIO_APP_URL":         public + demoTalkioPrefix,
+		"TALKIO_PROVIDER":        demoProvider,
+		"TALKIO_API_KEY":         rand.Text(),
+		"TALKIO_ORGANIZATION":    demoOrganization,
+	}
+	if getenv("FACILITATOR_GROUPS") == "" {
+		vars["FACILITATOR_GROUPS"] = "teachers"
+	}
+	cfg, err := config.Load(func(k string) string {
+		if v, ok := vars[k]; ok {
+			return v
+		}
+		return getenv(k)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("demo mode: %w", err)
+	}
+
+	p, err := idp.New(idp.Options{
+		Issuer: cfg.OIDCIssuer.String(),
+		Users:  idp.DemoUsers(),
+		Clients: []idp.Client{{
+			ID:                     cfg.OIDCClientID,
+			Secret:                 cfg.OIDCClientSecret,
+			RedirectURIs:           []string{cfg.RedirectURL()},
+			PostLogoutRedirectURIs: []string{cfg.PublicURL.String() + "/"},
+		}},
+		AllowInsecure: true,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("demo identity provider: %w", err)
+	}
+	sim := talkiotest.NewHandler(talkiotest.Options{
+		Provider:      cfg.TalkioProvider,
+		APIKey:        cfg.TalkioAPIKey,
+		Organizations: []talkiotest.Organization{{Slug: cfg.TalkioOrganization, Name: "Demo School"}},
+		AppURL:        cfg.TalkioAppURL.String(),
+		PortalURL:     cfg.PublicURL.String() + "/",
+	})
+	return &demo{cfg: cfg, idp: p, sim: sim}, nil
+}
+
+func (d *demo) mount(mux *http.ServeMux) {
+	mux.Handle(demoIDPPrefix+"/", d.idp.Handler())
+	mux.Handle(demoTalkioPrefix+"/", http.StripPrefix(demoTalkioPrefix, d.sim))
+}
+
+// printDemoBanner tells the person who ran `go run .` where to go, and how to point the admin commands
+// at this demo. The simulator's API key is printed on purpose: it opens nothing but this process's
+// in-memory stand-in for the Partner API, and is new at every start, so nothing real is at stake.
+func printDemoBanner(w io.Writer, cfg *config.Config) {
+	fmt.Fprintf(w, "\n  talkio-gateway demo mode — open %s\n\n", cfg.PublicURL)
+	fmt.Fprint(w, "  Admin commands against this demo (in another terminal, after `go build -o talkio-gateway .`):\n")
+	fmt.Fprintf(w, "    export TALKIO_API_URL=%s TALKIO_PROVIDER=%s TALKIO_API_KEY=%s TALKIO_ORGANIZATION=%s TALKIO_APP_URL=%s\n",
+		cfg.TalkioAPIURL, cfg.TalkioProvider, cfg.TalkioAPIKey, cfg.TalkioOrganization, cfg.TalkioAppURL)
+	fmt.Fprint(w, "    ./talkio-gateway users list\n\n")
+}
+
+// demoHost is the host:port a browser on this machine uses to reach addr: "localhost" for a wildcard
+// listener, the address itself otherwise.
+func demoHost(addr net.Addr) string {
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return addr.String()
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return net.JoinHostPort(host, port)
+}

@@ -1,0 +1,378 @@
+package handlers
+
+// Access and provisioning policy as the web layer shows it: groups, expiry, Talkio outages, settings,
+// profile sync, organizations.
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"talkio-gateway/demo/idp"
+	"talkio-gateway/internal/testutil"
+	"talkio-gateway/provision"
+	"talkio-gateway/talkio"
+	"talkio-gateway/talkio/talkiotest"
+)
+
+func TestGroupsPolicy(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envConfig{provision: func(o *provision.Options) {
+		o.AllowedGroups = []string{"teachers", "class-7b"}
+		o.FacilitatorGroups = []string{"teachers"}
+	}})
+	e.browser("eleanor").signIn()
+	if u, ok := e.sim.User(testOrg, "demo-eleanor"); !ok || u.UserType != talkio.UserTypeFacilitator {
+		t.Errorf("teacher: got %+v, want a facilitator", u)
+	}
+	e.browser("jonas").signIn()
+	if u, ok := e.sim.User(testOrg, "demo-jonas"); !ok || u.UserType != talkio.UserTypeMember {
+		t.Errorf("pupil: got %+v, want a member", u)
+	}
+
+	e2 := newEnv(t, envConfig{provision: func(o *provision.Options) { o.AllowedGroups = []string{"teachers"} }})
+	r := e2.browser("maya").mustVisit("/login")
+	if r.StatusCode != http.StatusForbidden {
+		t.Fatalf("not in ALLOWED_GROUPS: got %d, want 403", r.StatusCode)
+	}
+	msg := errorText(r.body)
+	if !strings.Contains(msg, "not in a group that has access") || !strings.Contains(msg, "the school office") || strings.Contains(msg, "teachers") {
+		t.Errorf("refusal message %q", msg)
+	}
+	if e2.callsTo("*") != 0 {
+		t.Errorf("a refused user cost Partner API calls: %v", endpoints(e2.sim.Calls()))
+	}
+	if findByID(t, e2.browser("maya").get("/").body, "sign-in") == nil {
+		t.Error("refused user got a session")
+	}
+}
+
+func TestExpiredUser(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envConfig{})
+	past := e.clock.Now().Add(-time.Hour)
+	if err := e.sim.AddUser(testOrg, talkiotest.User{ID: "demo-jonas", UserName: "Jonas Weber", UserType: "member", AccountExpiresAt: &past}); err != nil {
+		t.Fatal(err)
+	}
+	r := e.browser("jonas").mustVisit("/login")
+	if r.StatusCode != http.StatusForbidden {
+		t.Fatalf("expired user: got %d, want 403: %s", r.StatusCode, errorText(r.body))
+	}
+	if msg := errorText(r.body); !strings.Contains(msg, "expired") || !strings.Contains(msg, "the school office") {
+		t.Errorf("expired message %q", msg)
+	}
+}
+
+func TestSubscriptionEndedClaim(t *testing.T) {
+	t.Parallel()
+	users := idp.DemoUsers()
+	users[1].Extra = map[string]any{"subscription_end": time.Now().Add(-time.Hour).Unix()}
+	e := newEnv(t, envConfig{users: users})
+	r := e.browser("jonas").mustVisit("/login")
+	if r.StatusCode != http.StatusForbidden || e.callsTo("*") != 0 {
+		t.Errorf("ended subscription: got %d after %d calls, want 403 and none", r.StatusCode, e.callsTo("*"))
+	}
+}
+
+func TestTalkioUnavailableThenOK(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envConfig{})
+	e.sim.Inject(talkiotest.EndpointGetUser, talkiotest.Fault{Status: http.StatusServiceUnavailable, FailFirst: 1})
+	b := e.browser("jonas")
+	b.signIn()
+	e.sim.Inject(talkiotest.EndpointUserToken, talkiotest.Fault{Status: http.StatusServiceUnavailable, FailFirst: 1})
+	r := b.get("/open")
+	if r.StatusCode != http.StatusFound {
+		t.Fatalf("/open after one 503: got %d: %s", r.StatusCode, errorText(r.body))
+	}
+	e.tokenFrom(r.location())
+	last := e.logLines()[len(e.logLines())-1]
+	if !strings.Contains(last, "upstream_calls=2") {
+		t.Errorf("log line %q: want upstream_calls=2", last)
+	}
+}
+
+func TestTalkioDown(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envConfig{})
+	b := e.browser("jonas")
+	b.signIn()
+
+	e.sim.Inject("*", talkiotest.Fault{DropConnection: true})
+	r := b.get("/open")
+	if r.StatusCode != http.StatusBadGateway {
+		t.Fatalf("Talkio down: got %d, want 502", r.StatusCode)
+	}
+	rid := r.Header.Get("X-Request-ID")
+	if rid == "" || testutil.Text(findByID(t, r.body, "request-id")) != rid {
+		t.Errorf("502 page request id %q, header %q", testutil.Text(findByID(t, r.body, "request-id")), rid)
+	}
+	if strings.Contains(r.body, "goroutine") || strings.Contains(r.body, "talkio:") || strings.Contains(r.body, "EOF") {
+		t.Error("502 page shows internal detail")
+	}
+
+	// JSON when asked for it.
+	jr, err := b.do(http.MethodGet, "/open", nil, http.Header{"Accept": {"application/json"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body struct {
+		Error     string `json:"error"`
+		Status    int    `json:"status"`
+		RequestID string `json:"request_id"`
+	}
+	if err := json.Unmarshal([]byte(jr.body), &body); err != nil || body.Status != 502 || body.RequestID == "" || body.Error == "" {
+		t.Errorf("JSON error: got %s (%v)", jr.body, err)
+	}
+
+	// Talkio answering 503 throughout: 503, and the sign-in page says so.
+	e.sim.ClearFaults()
+	e.sim.Inject("*", talkiotest.Fault{Status: http.StatusServiceUnavailable})
+	if r := b.get("/open"); r.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("Talkio 503: got %d, want 503", r.StatusCode)
+	}
+	r = e.browser("maya").mustVisit("/login")
+	if r.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("sign-in while Talkio answers 503: got %d, want 503", r.StatusCode)
+	}
+	if a := findByID(t, r.body, "error-action"); a == nil || attr(a, "href") != "/login" {
+		t.Errorf("sign-in failure page offers no retry: %v", a)
+	}
+}
+
+func TestSlidingExpiry(t *testing.T) {
+	t.Parallel()
+	const ttl = 720 * time.Hour
+	users := idp.DemoUsers()
+	e := newEnv(t, envConfig{users: users, provision: func(o *provision.Options) { o.AccountTTL = ttl }})
+	e.browser("jonas").signIn()
+	want := e.clock.Now().Add(ttl)
+	if u, _ := e.sim.User(testOrg, "demo-jonas"); u.AccountExpiresAt == nil || !u.AccountExpiresAt.Equal(want) {
+		t.Fatalf("first login expiry: got %v, want %v", u.AccountExpiresAt, want)
+	}
+
+	e.clock.Advance(24 * time.Hour)
+	e.sim.ResetCalls()
+	e.browser("jonas").signIn()
+	want = e.clock.Now().Add(ttl)
+	if u, _ := e.sim.User(testOrg, "demo-jonas"); u.AccountExpiresAt == nil || !u.AccountExpiresAt.Equal(want) {
+		t.Errorf("next login expiry: got %v, want %v", u.AccountExpiresAt, want)
+	}
+	if bodies := e.bodiesOf(talkiotest.EndpointUpdateUser); len(bodies) != 1 || !strings.Contains(bodies[0], "accountExpiresAt") || strings.Contains(bodies[0], "userName") {
+		t.Errorf("update bodies: %q, want one with only accountExpiresAt", bodies)
+	}
+
+	// A subscription end before now+TTL caps it.
+	capAt := e.clock.Now().Add(48 * time.Hour)
+	users[1].Extra = map[string]any{"subscription_end": capAt.Format(time.RFC3339)}
+	e.idp.SetUser(users[1])
+	e.browser("jonas").signIn()
+	if u, _ := e.sim.User(testOrg, "demo-jonas"); u.AccountExpiresAt == nil || !u.AccountExpiresAt.Equal(capAt) {
+		t.Errorf("capped expiry: got %v, want %v", u.AccountExpiresAt, capAt)
+	}
+}
+
+func TestExpiryClaimWithoutTTL(t *testing.T) {
+	t.Parallel()
+	users := idp.DemoUsers()
+	e := newEnv(t, envConfig{users: users})
+	capAt := e.clock.Now().Add(72 * time.Hour)
+	users[0].Extra = map[string]any{"subscription_end": capAt.Unix()}
+	e.idp.SetUser(users[0])
+	e.browser("maya").signIn()
+	if u, _ := e.sim.User(testOrg, "demo-maya"); u.AccountExpiresAt == nil || !u.AccountExpiresAt.Equal(capAt) {
+		t.Errorf("expiry from the claim alone: got %v, want %v", u.AccountExpiresAt, capAt)
+	}
+	// Without TTL or claim, no expiry is sent at all.
+	e.browser("jonas").signIn()
+	for _, b := range e.bodiesOf(talkiotest.EndpointCreateUser) {
+		if strings.Contains(b, `"demo-jonas"`) && strings.Contains(b, "accountExpiresAt") {
+			t.Errorf("create without TTL sent an expiry: %s", b)
+		}
+	}
+}
+
+func TestSettingsDefaults(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envConfig{provision: func(o *provision.Options) {
+		o.DefaultSettings = &talkio.Settings{PracticeLanguage: talkio.Ptr("es-ES"), UILanguage: talkio.Ptr("en-GB")}
+	}})
+	e.browser("maya").signIn() // locale sv-SE
+	bodies := e.bodiesOf(talkiotest.EndpointUpdateSettings)
+	if len(bodies) != 1 {
+		t.Fatalf("settings calls: got %d, want 1", len(bodies))
+	}
+	var sent map[string]any
+	if err := json.Unmarshal([]byte(bodies[0]), &sent); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{"practiceLanguage": "es-ES", "uiLanguage": "en-GB", "userLanguage": "sv-SE"}
+	if len(sent) != len(want) {
+		t.Errorf("settings body: got %v, want %v", sent, want)
+	}
+	for k, v := range want {
+		if sent[k] != v {
+			t.Errorf("settings %s: got %v, want %v", k, sent[k], v)
+		}
+	}
+	if s, _ := e.sim.UserSettings(testOrg, "demo-maya"); s.PracticeLanguage != "es-ES" || s.UserLanguage != "sv-SE" {
+		t.Errorf("stored settings %+v", s)
+	}
+
+	// Only once: a returning user gets no settings call.
+	e.browser("maya").signIn()
+	if n := e.callsTo(talkiotest.EndpointUpdateSettings); n != 1 {
+		t.Errorf("settings calls after a second login: got %d, want 1", n)
+	}
+	// Only for new users: a user created elsewhere gets none either.
+	if err := e.sim.AddUser(testOrg, talkiotest.User{ID: "demo-jonas", UserName: "Jonas Weber", UserType: "member"}); err != nil {
+		t.Fatal(err)
+	}
+	e.browser("jonas").signIn()
+	if n := e.callsTo(talkiotest.EndpointUpdateSettings); n != 1 {
+		t.Errorf("settings calls after an existing user's login: got %d, want 1", n)
+	}
+}
+
+func TestSettingsNothingToSend(t *testing.T) {
+	t.Parallel()
+	users := idp.DemoUsers()
+	users[1].Locale = "not a locale!"
+	e := newEnv(t, envConfig{users: users})
+	e.browser("jonas").signIn()
+	if n := e.callsTo(talkiotest.EndpointUpdateSettings); n != 0 {
+		t.Errorf("settings calls with no defaults and an invalid locale: got %d, want 0", n)
+	}
+}
+
+func TestProfileSync(t *testing.T) {
+	t.Parallel()
+	users := idp.DemoUsers()
+	e := newEnv(t, envConfig{users: users})
+	e.browser("eleanor").signIn()
+
+	e.sim.ResetCalls()
+	e.browser("eleanor").signIn()
+	if n := e.callsTo(talkiotest.EndpointUpdateUser); n != 0 {
+		t.Errorf("unchanged profile: %d updates, want 0", n)
+	}
+	if calls := e.sim.Calls(); len(calls) != 1 {
+		t.Errorf("returning login with nothing to change: calls %v, want only the lookup", endpoints(calls))
+	}
+
+	users[2].Name = "Eleanor Hughes-Park"
+	users[2].Phone = "+442079460999"
+	e.idp.SetUser(users[2])
+	e.browser("eleanor").signIn()
+	bodies := e.bodiesOf(talkiotest.EndpointUpdateUser)
+	if len(bodies) != 1 {
+		t.Fatalf("updates: got %d, want 1", len(bodies))
+	}
+	var sent map[string]any
+	if err := json.Unmarshal([]byte(bodies[0]), &sent); err != nil {
+		t.Fatal(err)
+	}
+	if len(sent) != 2 || sent["userName"] != "Eleanor Hughes-Park" || sent["phoneNumber"] != "+442079460999" {
+		t.Errorf("update body: got %v, want only userName and phoneNumber", sent)
+	}
+	if u, _ := e.sim.User(testOrg, "demo-eleanor"); u.UserName != "Eleanor Hughes-Park" || u.Email != "eleanor.hughes@school.example" {
+		t.Errorf("Talkio user after sync: %+v", u)
+	}
+}
+
+func TestOrganizationRouting(t *testing.T) {
+	t.Parallel()
+	users := idp.DemoUsers()
+	users[0].Extra = map[string]any{"org": "college"}
+	users[1].Extra = map[string]any{"org": "school"}
+	users[2].Extra = map[string]any{"org": "elsewhere"}
+	e := newEnv(t, envConfig{
+		users: users,
+		orgs: []talkiotest.Organization{
+			{Slug: "acme-school", Partner: testProvider},
+			{Slug: "acme-college", Partner: testProvider},
+		},
+		provision: func(o *provision.Options) {
+			o.OrganizationMap = map[string]string{"school": "acme-school", "college": "acme-college"}
+		},
+	})
+
+	// Maya is also in the school already; she signs in through the college.
+	if err := e.sim.AddUser("acme-school", talkiotest.User{ID: "demo-maya", UserName: "Maya Lindqvist", UserType: "member"}); err != nil {
+		t.Fatal(err)
+	}
+	maya := e.browser("maya")
+	maya.signIn()
+	if _, ok := e.sim.User("acme-college", "demo-maya"); !ok {
+		t.Fatal("Maya not created in acme-college")
+	}
+	if pref, ok := e.sim.OrganizationPreference("acme-school", "demo-maya"); !ok || pref != "acme-college" {
+		t.Errorf("Maya's organization preference: got %q %v, want acme-college", pref, ok)
+	}
+	if got := testutil.Text(findByID(t, maya.get("/").body, "profile-org")); got != "acme-college" {
+		t.Errorf("home shows organization %q", got)
+	}
+	e.sim.ResetCalls()
+	e.tokenFrom(maya.get("/open").location())
+	if calls := e.sim.Calls(); len(calls) != 1 || !strings.Contains(calls[0].Path, "/organizations/acme-college/") {
+		t.Errorf("Maya's token call went to %v", calls)
+	}
+
+	jonas := e.browser("jonas")
+	jonas.signIn()
+	if _, ok := e.sim.User("acme-school", "demo-jonas"); !ok {
+		t.Error("Jonas not created in acme-school")
+	}
+
+	r := e.browser("eleanor").mustVisit("/login")
+	if r.StatusCode != http.StatusForbidden || !strings.Contains(errorText(r.body), "organization") {
+		t.Errorf("unmapped organization: got %d %q, want 403", r.StatusCode, errorText(r.body))
+	}
+}
+
+func TestPreferenceFailureDoesNotFailLogin(t *testing.T) {
+	t.Parallel()
+	users := idp.DemoUsers()
+	users[1].Extra = map[string]any{"org": "a"}
+	e := newEnv(t, envConfig{
+		users: users,
+		orgs: []talkiotest.Organization{
+			{Slug: "org-a", Partner: testProvider},
+			{Slug: "org-b", Partner: testProvider},
+		},
+		provision: func(o *provision.Options) { o.OrganizationMap = map[string]string{"a": "org-a", "b": "org-b"} },
+	})
+	e.sim.Inject(talkiotest.EndpointSetOrgPreference, talkiotest.Fault{Status: http.StatusBadRequest})
+	e.browser("jonas").signIn()
+	if !strings.Contains(e.logs.String(), "set organization preference") {
+		t.Error("the preference failure is not logged")
+	}
+}
+
+func TestUserDeletedSinceLogin(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envConfig{})
+	b := e.browser("jonas")
+	b.signIn()
+	if err := e.talkio.DeleteUser(t.Context(), "demo-jonas"); err != nil {
+		t.Fatal(err)
+	}
+	r := b.get("/open?template=books-literature")
+	if r.StatusCode != http.StatusFound || r.location() != "/login?return_to=%2Fopen%3Ftemplate%3Dbooks-literature" {
+		t.Fatalf("deleted user's /open: got %d %q", r.StatusCode, r.location())
+	}
+	if findByID(t, b.get("/").body, "sign-in") == nil {
+		t.Error("session not cleared")
+	}
+	// Signing in again recreates the user and lands in Talkio.
+	r = b.mustVisit(r.location())
+	if r.StatusCode != http.StatusFound {
+		t.Fatalf("after signing in again: %d %s", r.StatusCode, errorText(r.body))
+	}
+	e.tokenFrom(r.location())
+	if n := e.callsTo(talkiotest.EndpointCreateUser); n != 2 {
+		t.Errorf("CreateUser calls: got %d, want 2", n)
+	}
+}
