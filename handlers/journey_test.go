@@ -297,3 +297,11 @@ func TestJourneySignedOutLinks(t *testing.T) {
 		t.Errorf("error action %v, want %s", a, want)
 	}
 }
+
+// startsSignIn tells whether loc sends the browser to the provider's authorization endpoint: where a
+// signed-out /open or /embed goes.
+func (e *env) startsSignIn(loc string) bool {
+	u, err := url.Parse(loc)
+	return err == nil && strings.HasPrefix(loc, e.idp.Issuer()+"/") && strings.HasSuffix(u.Path, "/authorize") &&
+		u.Query().Get("state") != ""
+}
