@@ -305,3 +305,34 @@ func (e *env) startsSignIn(loc string) bool {
 	return err == nil && strings.HasPrefix(loc, e.idp.Issuer()+"/") && strings.HasSuffix(u.Path, "/authorize") &&
 		u.Query().Get("state") != ""
 }
+
+// tutorIntent reads a return_to with the routes' own rule: what /open or /embed would refuse is no
+// intent (the browser goes back to the route, which says why).
+func TestTutorIntent(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in, route, path string
+		hide            bool
+	}{
+		{in: "/"},
+		{in: "/open", route: "/open"},
+		{in: "/open?template=books-literature", route: "/open", path: "app/chat?t=books-literature"},
+		{in: "/embed?path=app%2Fchat&hide_chat_sidebar=true", route: "/embed", path: "app/chat", hide: true},
+		{in: "/open?template=Books"},
+		{in: "/embed?path=%2F%2Fevil.example"},
+		{in: "/open?path=a&path=b"},
+		{in: "/open?hide_chat_sidebar=yes"},
+		{in: "/openx?template=books-literature"},
+		{in: "/login?return_to=%2Fopen"},
+	}
+	for _, tt := range tests {
+		route, l := tutorIntent(tt.in)
+		if route != tt.route || (l == nil) != (tt.route == "") {
+			t.Errorf("tutorIntent(%q) = %q, %v; want route %q", tt.in, route, l, tt.route)
+			continue
+		}
+		if l != nil && (l.path != tt.path || l.hideChatSidebar != tt.hide) {
+			t.Errorf("tutorIntent(%q): path %q hide %v, want %q %v", tt.in, l.path, l.hideChatSidebar, tt.path, tt.hide)
+		}
+	}
+}
