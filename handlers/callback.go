@@ -7,16 +7,25 @@ import (
 
 	"talkio-gateway/auth"
 	"talkio-gateway/provision"
+	"talkio-gateway/talkio"
 )
 
 // handleCallback handles "GET /auth/callback": auth verifies the provider's
 // answer (state, PKCE, ID token, nonce) and maps the claims; then the policy
-// and provisioning run, the session is saved, and the browser goes back to
-// where the sign-in started. Any failure is an error page; there is never an
-// automatic redirect back to the provider, which could loop. Its outcome is
-// counted in gateway_logins_total.
+// and provisioning run, the session is saved, and the sign-in's intent is
+// finished here, with no hop back through the gateway: an /open goes on into
+// Talkio with the token fetched alongside provisioning (provision.Open), an
+// /embed gets its page, the home page a redirect. Any failure is an error
+// page; there is never an automatic redirect back to the provider, which
+// could loop. Its outcome is counted in gateway_logins_total.
 func (s *server) handleCallback(c echo.Context) (err error) {
-	defer func() { s.metrics.login(err) }()
+	defer func() {
+		if isA[*tooManyOpens](err) {
+			s.metrics.login(nil) // signed in; only the open is refused
+			return
+		}
+		s.metrics.login(err)
+	}()
 	ctx := c.Request().Context()
 	id, returnTo, err := s.auth.FinishLogin(ctx, c.Response(), c.Request())
 	// auth keeps return_to in its encrypted attempt cookie; checking it again
@@ -39,7 +48,31 @@ func (s *server) handleCallback(c echo.Context) (err error) {
 	// provider's id).
 	c.Set(ctxUserID, pid.UserID)
 
-	prov, err := s.provisioner.Provision(ctx, pid, provision.SignIn)
+	strict := s.cookieOpts.sameSite == http.SameSiteStrictMode
+	route, link := tutorIntent(returnTo)
+	if route == "/embed" && strict {
+		// The embed page goes through the continue page (below), and /embed
+		// fetches its own token there.
+		link = nil
+	}
+	var refused error
+	if link != nil {
+		// The token minted here is an open like any other: the same per-user
+		// limit applies. Refused, the sign-in still completes.
+		if r, wait := s.opens.take(pid.UserID, s.now()); r == nil {
+			refused, link = &tooManyOpens{retryAfter: wait}, nil
+		}
+	}
+
+	var (
+		prov *provision.Provisioned
+		tok  *talkio.Token
+	)
+	if link != nil {
+		prov, tok, err = s.provisioner.Open(ctx, pid, provision.SignIn)
+	} else {
+		prov, err = s.provisioner.Provision(ctx, pid, provision.SignIn)
+	}
 	if err != nil {
 		if provision.Classify(err).Upstream() {
 			return withAction(err, "Try again", signInURL(returnTo))
@@ -56,12 +89,20 @@ func (s *server) handleCallback(c echo.Context) (err error) {
 		Expires:      s.now().Add(s.sessionTTL),
 		IDToken:      id.IDToken,
 	})
-	if err != nil {
+	switch {
+	case err != nil:
 		return err
-	}
-	if s.cookieOpts.sameSite == http.SameSiteStrictMode {
+	case refused != nil:
+		return refused
+	case tok != nil && route == "/embed":
+		return s.renderEmbed(c, s.loginURL.Build(tok.Token, link.path, link.hideChatSidebar), link)
+	case tok != nil:
+		// Into Talkio, a cross-site redirect that needs no gateway cookie:
+		// the same in every SameSite mode.
+		return c.Redirect(http.StatusFound, s.loginURL.Build(tok.Token, link.path, link.hideChatSidebar))
+	case strict:
 		// The callback is the end of a cross-site redirect chain, so browsers withhold a Strict
-		// cookie from a redirect that follows it, and the user would bounce back to /login. A
+		// cookie from a redirect that follows it, and the user would bounce back to sign in. A
 		// navigation started by this same-site page carries the cookie.
 		return s.render(c, http.StatusOK, "continue.html", continuePage{ReturnTo: returnTo})
 	}

@@ -80,7 +80,7 @@ func TestDeletedUserSignsInAgainOn410(t *testing.T) {
 	b.signIn()
 	e.sim.Inject(talkiotest.EndpointUserToken, talkiotest.Fault{Status: http.StatusGone, FailFirst: 1})
 	r := b.get("/open")
-	if r.StatusCode != http.StatusFound || !strings.HasPrefix(r.location(), "/login?") {
+	if r.StatusCode != http.StatusFound || !e.startsSignIn(r.location()) {
 		t.Errorf("410 for a user who is not expired: got %d %q, want a new sign-in", r.StatusCode, r.location())
 	}
 }

@@ -21,6 +21,18 @@ func (s *server) handleLogin(c echo.Context) error {
 	if s.session(c) != nil {
 		return c.Redirect(http.StatusFound, returnTo)
 	}
+	return s.beginSignIn(c, returnTo)
+}
+
+// beginSignIn starts the authorization code flow, coming back to returnTo
+// afterwards, and sends the browser to the provider. returnTo goes through
+// ValidateReturnTo here, whoever built it: /login from its query, /open and
+// /embed from their validated link.
+func (s *server) beginSignIn(c echo.Context, returnTo string) error {
+	returnTo, err := ValidateReturnTo(returnTo)
+	if err != nil {
+		return err
+	}
 	u, err := s.auth.BeginLogin(c.Response(), c.Request(), returnTo)
 	if err != nil {
 		return withAction(err, "Try again", signInURL(returnTo))

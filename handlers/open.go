@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -70,17 +71,16 @@ func (l *tutorLink) localURL(route string) string {
 
 // tutorURL fetches a fresh login token for the signed-in user and returns the
 // Talkio login URL; the token is used once, right away, and never kept or
-// logged. Without a usable session it returns instead where to sign in
-// (coming back to route with the same link).
-func (s *server) tutorURL(c echo.Context, route string, l *tutorLink) (tutor, signIn string, err error) {
-	signIn = signInURL(l.localURL(route))
+// logged. Without a usable session it returns signedOut, and the caller
+// starts a sign-in that comes back to the same link.
+func (s *server) tutorURL(c echo.Context, l *tutorLink) (tutor string, signedOut bool, err error) {
 	sess := s.session(c)
 	if sess == nil {
-		return "", signIn, nil
+		return "", true, nil
 	}
 	if s.provisioner.Client(sess.Organization) == nil {
 		// A session from before the organization map changed.
-		return "", signIn, s.auth.ClearSession(c.Response(), c.Request())
+		return "", true, s.auth.ClearSession(c.Response(), c.Request())
 	}
 	// Token explains a refusal: an account that expired in Talkio is
 	// provision.ErrAccountExpired (the 403 "access has ended" page), whatever
@@ -90,27 +90,28 @@ func (s *server) tutorURL(c echo.Context, route string, l *tutorLink) (tutor, si
 		// Deleted in Talkio since this session began: signing in again
 		// provisions it anew.
 		s.log.Info("user no longer in Talkio; signing in again", "request_id", requestIDOf(c), "user_id", sess.UserID)
-		return "", signIn, s.auth.ClearSession(c.Response(), c.Request())
+		return "", true, s.auth.ClearSession(c.Response(), c.Request())
 	}
 	if err != nil {
-		return "", "", err
+		return "", false, err
 	}
-	return s.loginURL.Build(tok.Token, l.path, l.hideChatSidebar), "", nil
+	return s.loginURL.Build(tok.Token, l.path, l.hideChatSidebar), false, nil
 }
 
 // handleOpen handles "GET /open": a 302 into the Talkio app with a fresh
-// token, at the link's path or template.
+// token, at the link's path or template. Signed out, it goes straight to the
+// provider; the callback then finishes the open itself.
 func (s *server) handleOpen(c echo.Context) error {
 	l, err := parseTutorLink(c.Request().URL.RawQuery)
 	if err != nil {
 		return err
 	}
-	tutor, signIn, err := s.tutorURL(c, "/open", l)
+	tutor, signedOut, err := s.tutorURL(c, l)
 	switch {
 	case err != nil:
 		return err
-	case signIn != "":
-		return c.Redirect(http.StatusFound, signIn)
+	case signedOut:
+		return s.beginSignIn(c, l.localURL("/open"))
 	}
 	return c.Redirect(http.StatusFound, tutor)
 }
@@ -118,22 +119,47 @@ func (s *server) handleOpen(c echo.Context) error {
 // handleEmbed handles "GET /embed": a page with the Talkio app in a
 // full-viewport iframe, with a fresh token, and a link that opens the same
 // place in a new tab (through /open, so with its own fresh token) for
-// browsers that block the framed app's cookies.
+// browsers that block the framed app's cookies. Signed out, it goes straight
+// to the provider, like /open.
 func (s *server) handleEmbed(c echo.Context) error {
 	l, err := parseTutorLink(c.Request().URL.RawQuery)
 	if err != nil {
 		return err
 	}
-	tutor, signIn, err := s.tutorURL(c, "/embed", l)
+	tutor, signedOut, err := s.tutorURL(c, l)
 	switch {
 	case err != nil:
 		return err
-	case signIn != "":
-		return c.Redirect(http.StatusFound, signIn)
+	case signedOut:
+		return s.beginSignIn(c, l.localURL("/embed"))
 	}
+	return s.renderEmbed(c, tutor, l)
+}
+
+// renderEmbed answers the embed page for the Talkio login URL tutor, at /embed
+// or at the end of a sign-in that started there.
+func (s *server) renderEmbed(c echo.Context, tutor string, l *tutorLink) error {
 	newTab := &tutorLink{pathParam: l.pathParam, templateParam: l.templateParam}
 	return s.render(c, http.StatusOK, "embed.html", struct {
 		FrameSrc  string
 		NewTabURL string
 	}{tutor, newTab.localURL("/open")})
+}
+
+// tutorIntent is what a sign-in that comes back to returnTo goes on to do:
+// open or embed a tutor link (route "/open" or "/embed"), or, with a nil link,
+// just come back (the home page). The link is parsed by the routes' own rule,
+// parseTutorLink.
+func tutorIntent(returnTo string) (route string, l *tutorLink) {
+	route, query, _ := strings.Cut(returnTo, "?")
+	if route != "/open" && route != "/embed" {
+		return "", nil
+	}
+	l, err := parseTutorLink(query)
+	if err != nil {
+		// Only a link that the rules refuse since the sign-in began: the
+		// browser goes back to it and the route shows why.
+		return "", nil
+	}
+	return route, l
 }
