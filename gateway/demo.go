@@ -2,22 +2,31 @@ package gateway
 
 import (
 	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 
 	"talkio-gateway/config"
 	"talkio-gateway/demo/idp"
+	"talkio-gateway/demo/lms"
+	"talkio-gateway/lti"
 	"talkio-gateway/talkio/talkiotest"
 )
 
-// Demo mode runs three things on the gateway's own listener: the embedded OpenID provider under /idp,
-// the Partner API simulator and its stand-in Talkio app under /talkio, and the gateway everywhere else.
+// Demo mode runs four things on the gateway's own listener: the embedded OpenID provider under /idp,
+// the Partner API simulator and its stand-in Talkio app under /talkio, a stand-in learning platform
+// (LTI) under /lms, and the gateway everywhere else.
 // The gateway reaches both over real HTTP, exactly as it would reach the partner's provider and Talkio.
 const (
 	demoIDPPrefix    = "/idp"
 	demoTalkioPrefix = "/talkio"
+	demoLMSPrefix    = "/lms"
 	demoClientID     = "talkio-gateway-demo"
 	demoProvider     = "demo-partner"
 	demoOrganization = "demo-school"
@@ -27,6 +36,7 @@ type demo struct {
 	cfg *config.Config // complete and validated, as if an operator had set every variable
 	idp *idp.Provider
 	sim *talkiotest.Handler
+	lms *lms.LMS // a stand-in learning platform under /lms, registered with the gateway's LTI tool
 }
 
 // newDemo builds demo mode's configuration of its own: the operator's variables, plus the demo's URLs and
@@ -52,6 +62,20 @@ func newDemo(getenv func(string) string, addr net.Addr) (*demo, error) {
 	if getenv("FACILITATOR_GROUPS") == "" {
 		vars["FACILITATOR_GROUPS"] = "teachers"
 	}
+	// SCIM on, with a token printed at start (nothing real is at stake), and sign-in still creating users
+	// so that the demo's people can sign in without a directory push first; the banner says so.
+	vars["SCIM_TOKEN"] = rand.Text() + rand.Text()
+	vars["SCIM_SIGN_IN_CREATES"] = "true"
+	// LTI on, registered with the stand-in learning platform, with a fresh tool key.
+	platform, err := lms.New(lms.Options{BaseURL: public + demoLMSPrefix, ToolURL: public})
+	if err != nil {
+		return nil, fmt.Errorf("demo learning platform: %w", err)
+	}
+	ltiVars, err := demoLTIVars(platform)
+	if err != nil {
+		return nil, err
+	}
+	maps.Copy(vars, ltiVars)
 	cfg, err := config.Load(func(k string) string {
 		if v, ok := vars[k]; ok {
 			return v
@@ -83,10 +107,33 @@ func newDemo(getenv func(string) string, addr net.Addr) (*demo, error) {
 		AppURL:        cfg.TalkioAppURL.String(),
 		PortalURL:     cfg.PublicURL.String() + "/",
 	})
-	return &demo{cfg: cfg, idp: p, sim: sim}, nil
+	return &demo{cfg: cfg, idp: p, sim: sim, lms: platform}, nil
+}
+
+// demoLTIVars registers the stand-in platform the way an operator registers a real one: LTI_PLATFORMS,
+// a fresh LTI_TOOL_KEY and two LTI_TEMPLATES.
+func demoLTIVars(platform *lms.LMS) (map[string]string, error) {
+	reg, err := json.Marshal([]lti.Platform{platform.Platform()})
+	if err != nil {
+		return nil, err
+	}
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return nil, err
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]string{
+		"LTI_PLATFORMS": string(reg),
+		"LTI_TOOL_KEY":  string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})),
+		"LTI_TEMPLATES": "books-literature=Books & Literature,travel=Travel",
+	}, nil
 }
 
 func (d *demo) mount(mux *http.ServeMux) {
+	mux.Handle(demoLMSPrefix+"/", d.lms)
 	mux.Handle(demoIDPPrefix+"/", d.idp.Handler())
 	mux.Handle(demoTalkioPrefix+"/", http.StripPrefix(demoTalkioPrefix, d.sim))
 }
@@ -100,6 +147,9 @@ func printDemoBanner(w io.Writer, cfg *config.Config) {
 	fmt.Fprintf(w, "    export TALKIO_API_URL=%s TALKIO_PROVIDER=%s TALKIO_API_KEY=%s TALKIO_ORGANIZATION=%s TALKIO_APP_URL=%s\n",
 		cfg.TalkioAPIURL, cfg.TalkioProvider, cfg.TalkioAPIKey, cfg.TalkioOrganization, cfg.TalkioAppURL)
 	fmt.Fprint(w, "    ./talkio-gateway users list\n\n")
+	fmt.Fprint(w, "  SCIM 2.0 (docs/scim.md) is on; sign-in still creates users in the demo (SCIM_SIGN_IN_CREATES=true):\n")
+	fmt.Fprintf(w, "    curl -H 'Authorization: Bearer %s' %s/scim/v2/Users\n\n", cfg.SCIMTokens[0], cfg.PublicURL)
+	fmt.Fprintf(w, "  LTI 1.3 (docs/lti.md): a stand-in course that launches the tutor — open %s%s/\n\n", cfg.PublicURL, demoLMSPrefix)
 }
 
 // demoHost is the host:port a browser on this machine uses to reach addr: "localhost" for a wildcard

@@ -191,9 +191,10 @@ func Start(ctx context.Context, o Options) (*Gateway, error) {
 	opts := handlerOptions(cfg, gw.demo, authn, client, prov, log)
 	opts.Metrics = metrics
 	opts.ServeMetrics = metricsOnMain
-	// Further entry points are mounted here, one line each, behind the web front's middleware (request
-	// id, request log, security headers, body limit) and sharing prov, e.g.
-	//	opts.Mounts = append(opts.Mounts, handlers.Mount{Prefix: "/scim", Handler: scimHandler})
+	// The other entry points share prov (see mountEntryPoints).
+	if err := mountEntryPoints(mux, cfg, prov, client, metrics.Registerer(), gw.demo, log); err != nil {
+		return fail(err)
+	}
 	app, err := handlers.New(opts)
 	if err != nil {
 		return fail(err)

@@ -149,6 +149,10 @@ func NewMetrics() *Metrics {
 	return m
 }
 
+// Registerer is where the other entry points (SCIM, LTI) register their own
+// metrics, so that one /metrics shows them all.
+func (m *Metrics) Registerer() prometheus.Registerer { return m.reg }
+
 // Handler serves the metrics in the Prometheus exposition format.
 func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})

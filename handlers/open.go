@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -86,6 +87,15 @@ func (s *server) tutorURL(c echo.Context, l *tutorLink) (tutor string, signedOut
 	// provision.ErrAccountExpired (the 403 "access has ended" page), whatever
 	// status the API used for it.
 	tok, err := s.provisioner.Token(c.Request().Context(), sess.Organization, sess.UserID)
+	if errors.Is(err, provision.ErrNoUser) && !s.provisioner.SignInCreates() {
+		// The directory (SCIM) removed this person since the session began: a
+		// new sign-in would not bring them back, so their access has ended.
+		s.log.Info("user removed from Talkio by the directory", "request_id", requestIDOf(c), "user_id", sess.UserID)
+		if cerr := s.auth.ClearSession(c.Response(), c.Request()); cerr != nil {
+			return "", false, cerr
+		}
+		return "", false, fmt.Errorf("handlers: user removed: %w", provision.ErrAccountExpired)
+	}
 	if errors.Is(err, provision.ErrNoUser) {
 		// Deleted in Talkio since this session began: signing in again
 		// provisions it anew.

@@ -145,6 +145,10 @@ func (p *Provisioner) mayCreate(via EntryPoint) bool {
 	return via != SignIn || p.opts.SignInCreates
 }
 
+// SignInCreates reports whether a sign-in may create a Talkio user (false when the directory, SCIM, is
+// the source of truth): then a person Talkio no longer has was removed, not merely never seen.
+func (p *Provisioner) SignInCreates() bool { return p.opts.SignInCreates }
+
 // Token fetches a fresh login token for the user of organization org; it is used once, right away,
 // and never kept or logged. When Talkio refuses with 403, 404 or 410 it explains the refusal (see
 // explain): ErrAccountExpired, ErrNoUser (deleted since), or the API's error.
