@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"talkio-gateway/demo/idp"
 	"talkio-gateway/internal/testutil"
@@ -46,33 +45,6 @@ func TestGroupsPolicy(t *testing.T) {
 	}
 	if findByID(t, e2.browser("maya").get("/").body, "sign-in") == nil {
 		t.Error("refused user got a session")
-	}
-}
-
-func TestExpiredUser(t *testing.T) {
-	t.Parallel()
-	e := newEnv(t, envConfig{})
-	past := e.clock.Now().Add(-time.Hour)
-	if err := e.sim.AddUser(testOrg, talkiotest.User{ID: "demo-jonas", UserName: "Jonas Weber", UserType: "member", AccountExpiresAt: &past}); err != nil {
-		t.Fatal(err)
-	}
-	r := e.browser("jonas").mustVisit("/login")
-	if r.StatusCode != http.StatusForbidden {
-		t.Fatalf("expired user: got %d, want 403: %s", r.StatusCode, errorText(r.body))
-	}
-	if msg := errorText(r.body); !strings.Contains(msg, "expired") || !strings.Contains(msg, "the school office") {
-		t.Errorf("expired message %q", msg)
-	}
-}
-
-func TestSubscriptionEndedClaim(t *testing.T) {
-	t.Parallel()
-	users := idp.DemoUsers()
-	users[1].Extra = map[string]any{"subscription_end": time.Now().Add(-time.Hour).Unix()}
-	e := newEnv(t, envConfig{users: users})
-	r := e.browser("jonas").mustVisit("/login")
-	if r.StatusCode != http.StatusForbidden || e.callsTo("*") != 0 {
-		t.Errorf("ended subscription: got %d after %d calls, want 403 and none", r.StatusCode, e.callsTo("*"))
 	}
 }
 
@@ -142,146 +114,6 @@ func TestTalkioDown(t *testing.T) {
 	}
 }
 
-func TestSlidingExpiry(t *testing.T) {
-	t.Parallel()
-	const ttl = 720 * time.Hour
-	users := idp.DemoUsers()
-	e := newEnv(t, envConfig{users: users, provision: func(o *provision.Options) { o.AccountTTL = ttl }})
-	e.browser("jonas").signIn()
-	want := e.clock.Now().Add(ttl)
-	if u, _ := e.sim.User(testOrg, "demo-jonas"); u.AccountExpiresAt == nil || !u.AccountExpiresAt.Equal(want) {
-		t.Fatalf("first login expiry: got %v, want %v", u.AccountExpiresAt, want)
-	}
-
-	e.clock.Advance(24 * time.Hour)
-	e.sim.ResetCalls()
-	e.browser("jonas").signIn()
-	want = e.clock.Now().Add(ttl)
-	if u, _ := e.sim.User(testOrg, "demo-jonas"); u.AccountExpiresAt == nil || !u.AccountExpiresAt.Equal(want) {
-		t.Errorf("next login expiry: got %v, want %v", u.AccountExpiresAt, want)
-	}
-	if bodies := e.bodiesOf(talkiotest.EndpointUpdateUser); len(bodies) != 1 || !strings.Contains(bodies[0], "accountExpiresAt") || strings.Contains(bodies[0], "userName") {
-		t.Errorf("update bodies: %q, want one with only accountExpiresAt", bodies)
-	}
-
-	// A subscription end before now+TTL caps it.
-	capAt := e.clock.Now().Add(48 * time.Hour)
-	users[1].Extra = map[string]any{"subscription_end": capAt.Format(time.RFC3339)}
-	e.idp.SetUser(users[1])
-	e.browser("jonas").signIn()
-	if u, _ := e.sim.User(testOrg, "demo-jonas"); u.AccountExpiresAt == nil || !u.AccountExpiresAt.Equal(capAt) {
-		t.Errorf("capped expiry: got %v, want %v", u.AccountExpiresAt, capAt)
-	}
-}
-
-func TestExpiryClaimWithoutTTL(t *testing.T) {
-	t.Parallel()
-	users := idp.DemoUsers()
-	e := newEnv(t, envConfig{users: users})
-	capAt := e.clock.Now().Add(72 * time.Hour)
-	users[0].Extra = map[string]any{"subscription_end": capAt.Unix()}
-	e.idp.SetUser(users[0])
-	e.browser("maya").signIn()
-	if u, _ := e.sim.User(testOrg, "demo-maya"); u.AccountExpiresAt == nil || !u.AccountExpiresAt.Equal(capAt) {
-		t.Errorf("expiry from the claim alone: got %v, want %v", u.AccountExpiresAt, capAt)
-	}
-	// Without TTL or claim, no expiry is sent at all.
-	e.browser("jonas").signIn()
-	for _, b := range e.bodiesOf(talkiotest.EndpointCreateUser) {
-		if strings.Contains(b, `"demo-jonas"`) && strings.Contains(b, "accountExpiresAt") {
-			t.Errorf("create without TTL sent an expiry: %s", b)
-		}
-	}
-}
-
-func TestSettingsDefaults(t *testing.T) {
-	t.Parallel()
-	e := newEnv(t, envConfig{provision: func(o *provision.Options) {
-		o.DefaultSettings = &talkio.Settings{PracticeLanguage: talkio.Ptr("es-ES"), UILanguage: talkio.Ptr("en-GB")}
-	}})
-	e.browser("maya").signIn() // locale sv-SE
-	bodies := e.bodiesOf(talkiotest.EndpointUpdateSettings)
-	if len(bodies) != 1 {
-		t.Fatalf("settings calls: got %d, want 1", len(bodies))
-	}
-	var sent map[string]any
-	if err := json.Unmarshal([]byte(bodies[0]), &sent); err != nil {
-		t.Fatal(err)
-	}
-	want := map[string]any{"practiceLanguage": "es-ES", "uiLanguage": "en-GB", "userLanguage": "sv-SE"}
-	if len(sent) != len(want) {
-		t.Errorf("settings body: got %v, want %v", sent, want)
-	}
-	for k, v := range want {
-		if sent[k] != v {
-			t.Errorf("settings %s: got %v, want %v", k, sent[k], v)
-		}
-	}
-	if s, _ := e.sim.UserSettings(testOrg, "demo-maya"); s.PracticeLanguage != "es-ES" || s.UserLanguage != "sv-SE" {
-		t.Errorf("stored settings %+v", s)
-	}
-
-	// Only once: a returning user gets no settings call.
-	e.browser("maya").signIn()
-	if n := e.callsTo(talkiotest.EndpointUpdateSettings); n != 1 {
-		t.Errorf("settings calls after a second login: got %d, want 1", n)
-	}
-	// Only for new users: a user created elsewhere gets none either.
-	if err := e.sim.AddUser(testOrg, talkiotest.User{ID: "demo-jonas", UserName: "Jonas Weber", UserType: "member"}); err != nil {
-		t.Fatal(err)
-	}
-	e.browser("jonas").signIn()
-	if n := e.callsTo(talkiotest.EndpointUpdateSettings); n != 1 {
-		t.Errorf("settings calls after an existing user's login: got %d, want 1", n)
-	}
-}
-
-func TestSettingsNothingToSend(t *testing.T) {
-	t.Parallel()
-	users := idp.DemoUsers()
-	users[1].Locale = "not a locale!"
-	e := newEnv(t, envConfig{users: users})
-	e.browser("jonas").signIn()
-	if n := e.callsTo(talkiotest.EndpointUpdateSettings); n != 0 {
-		t.Errorf("settings calls with no defaults and an invalid locale: got %d, want 0", n)
-	}
-}
-
-func TestProfileSync(t *testing.T) {
-	t.Parallel()
-	users := idp.DemoUsers()
-	e := newEnv(t, envConfig{users: users})
-	e.browser("eleanor").signIn()
-
-	e.sim.ResetCalls()
-	e.browser("eleanor").signIn()
-	if n := e.callsTo(talkiotest.EndpointUpdateUser); n != 0 {
-		t.Errorf("unchanged profile: %d updates, want 0", n)
-	}
-	if calls := e.sim.Calls(); len(calls) != 1 {
-		t.Errorf("returning login with nothing to change: calls %v, want only the lookup", endpoints(calls))
-	}
-
-	users[2].Name = "Eleanor Hughes-Park"
-	users[2].Phone = "+442079460999"
-	e.idp.SetUser(users[2])
-	e.browser("eleanor").signIn()
-	bodies := e.bodiesOf(talkiotest.EndpointUpdateUser)
-	if len(bodies) != 1 {
-		t.Fatalf("updates: got %d, want 1", len(bodies))
-	}
-	var sent map[string]any
-	if err := json.Unmarshal([]byte(bodies[0]), &sent); err != nil {
-		t.Fatal(err)
-	}
-	if len(sent) != 2 || sent["userName"] != "Eleanor Hughes-Park" || sent["phoneNumber"] != "+442079460999" {
-		t.Errorf("update body: got %v, want only userName and phoneNumber", sent)
-	}
-	if u, _ := e.sim.User(testOrg, "demo-eleanor"); u.UserName != "Eleanor Hughes-Park" || u.Email != "eleanor.hughes@school.example" {
-		t.Errorf("Talkio user after sync: %+v", u)
-	}
-}
-
 func TestOrganizationRouting(t *testing.T) {
 	t.Parallel()
 	users := idp.DemoUsers()
@@ -329,25 +161,6 @@ func TestOrganizationRouting(t *testing.T) {
 	r := e.browser("eleanor").mustVisit("/login")
 	if r.StatusCode != http.StatusForbidden || !strings.Contains(errorText(r.body), "organization") {
 		t.Errorf("unmapped organization: got %d %q, want 403", r.StatusCode, errorText(r.body))
-	}
-}
-
-func TestPreferenceFailureDoesNotFailLogin(t *testing.T) {
-	t.Parallel()
-	users := idp.DemoUsers()
-	users[1].Extra = map[string]any{"org": "a"}
-	e := newEnv(t, envConfig{
-		users: users,
-		orgs: []talkiotest.Organization{
-			{Slug: "org-a", Partner: testProvider},
-			{Slug: "org-b", Partner: testProvider},
-		},
-		provision: func(o *provision.Options) { o.OrganizationMap = map[string]string{"a": "org-a", "b": "org-b"} },
-	})
-	e.sim.Inject(talkiotest.EndpointSetOrgPreference, talkiotest.Fault{Status: http.StatusBadRequest})
-	e.browser("jonas").signIn()
-	if !strings.Contains(e.logs.String(), "set organization preference") {
-		t.Error("the preference failure is not logged")
 	}
 }
 

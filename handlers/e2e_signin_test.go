@@ -5,9 +5,7 @@ package handlers
 import (
 	"encoding/json"
 	"net/http"
-	"net/url"
 	"strings"
-	"sync"
 	"testing"
 
 	"golang.org/x/net/html"
@@ -64,37 +62,6 @@ func TestFirstLoginCreatesUser(t *testing.T) {
 	b2.signIn()
 	if n := e.callsTo(talkiotest.EndpointCreateUser); n != 1 {
 		t.Errorf("CreateUser calls after second login: got %d, want 1", n)
-	}
-}
-
-func TestConcurrentFirstLogins(t *testing.T) {
-	t.Parallel()
-	e := newEnv(t, envConfig{})
-	const n = 50
-	var wg sync.WaitGroup
-	errs := make(chan error, n)
-	for range n {
-		wg.Go(func() {
-			r, err := e.browser("jonas").visit("/login")
-			if err != nil {
-				errs <- err
-				return
-			}
-			if r.StatusCode != http.StatusOK || r.Request.URL.Path != "/" {
-				errs <- &url.Error{Op: "login ended", URL: r.Request.URL.String(), Err: http.ErrAbortHandler}
-			}
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
-	}
-	if got := e.callsTo(talkiotest.EndpointCreateUser); got != 1 {
-		t.Errorf("CreateUser calls for %d concurrent first logins: got %d, want 1", n, got)
-	}
-	if got := len(e.sim.Users(testOrg)); got != 1 {
-		t.Errorf("Talkio users: got %d, want 1", got)
 	}
 }
 

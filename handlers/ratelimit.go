@@ -78,12 +78,6 @@ func (l *openLimiter) take(userID string, now time.Time) (*rate.Reservation, tim
 	return r, 0
 }
 
-func (l *openLimiter) len() int {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.order.Len()
-}
-
 // tooManyOpens is a refused open; errors.go shows it as a 429 page with
 // Retry-After.
 type tooManyOpens struct{ retryAfter time.Duration }

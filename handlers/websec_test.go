@@ -340,7 +340,7 @@ func TestOpenLimiterMemoryBound(t *testing.T) {
 			t.Fatalf("user %d refused on the first open", i)
 		}
 	}
-	if n := l.len(); n != 100 {
+	if n := limiterLen(l); n != 100 {
 		t.Errorf("the limiter holds %d users, want at most 100", n)
 	}
 	// A recently seen user keeps their (emptied) bucket.
@@ -385,4 +385,11 @@ func TestRequestIDNotTrustedByDefault(t *testing.T) {
 	if strings.Contains(e.logs.String(), "proxy-id-0123456789") {
 		t.Error("the client's request id reached the log")
 	}
+}
+
+// limiterLen is how many users the limiter remembers.
+func limiterLen(l *openLimiter) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.order.Len()
 }
