@@ -145,3 +145,47 @@ func TestDemoConfigurationBannerAndMetrics(t *testing.T) {
 		}
 	}
 }
+
+// Demo mode turns the other entry points on: SCIM with the token it prints (the README's curl works),
+// and LTI registered with the stand-in learning platform at /lms.
+func TestDemoEntryPoints(t *testing.T) {
+	t.Parallel()
+	gw := gatewaytest.Start(t, nil, nil)
+	out := gw.Stdout.String()
+	_, rest, ok := strings.Cut(out, "Authorization: Bearer ")
+	token, _, _ := strings.Cut(rest, "'")
+	if !ok || len(token) < 32 {
+		t.Fatalf("the demo printed no SCIM token:\n%s", out)
+	}
+	scim := func(tok string) int {
+		req, _ := http.NewRequest(http.MethodGet, gw.URL()+"/scim/v2/Users", nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := scim(token); got != http.StatusOK {
+		t.Errorf("SCIM with the printed token: %d", got)
+	}
+	if got := scim(token + "x"); got != http.StatusUnauthorized {
+		t.Errorf("SCIM with another token: %d, want 401", got)
+	}
+	for _, tc := range []struct{ path, want string }{
+		{"/lms/", "lti/login"},
+		{"/lti/jwks", `"kty":"RSA"`},
+		{"/lti/config", gw.URL() + "/lti/launch"},
+	} {
+		resp, err := http.Get(gw.URL() + tc.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), tc.want) {
+			t.Errorf("GET %s: %d, body lacks %q", tc.path, resp.StatusCode, tc.want)
+		}
+	}
+}
