@@ -13,12 +13,16 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"os"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
 	"golang.org/x/net/html"
 
+	"talkio-gateway/auth"
 	"talkio-gateway/demo/idp"
 	"talkio-gateway/demo/idp/idptest"
 	"talkio-gateway/gateway/gatewaytest"
@@ -118,8 +122,43 @@ func randText() string { return rand.Text() }
 // newKey is a fresh TALKIO_USER_ID_KEY: 52 characters, more than the 32 bytes needed.
 func newKey() string { return rand.Text() + rand.Text() }
 
-// privBrowser is a cookie jar that signs in as one provider user (demo/idp's ?user=).
-type privBrowser struct{ client *http.Client }
+// privBrowser is a cookie jar that signs in as one provider user (demo/idp's ?user=), and records the
+// names of the cookies every response set.
+type privBrowser struct {
+	client *http.Client
+	rec    *cookieRecorder
+}
+
+type cookieRecorder struct {
+	mu    sync.Mutex
+	names map[string]bool
+}
+
+func (r *cookieRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err == nil {
+		r.mu.Lock()
+		for _, c := range resp.Cookies() {
+			r.names[req.URL.Host+" "+c.Name] = true
+		}
+		r.mu.Unlock()
+	}
+	return resp, err
+}
+
+// cookies are the names of the cookies base set so far.
+func (b *privBrowser) cookies(base string) []string {
+	b.rec.mu.Lock()
+	defer b.rec.mu.Unlock()
+	var out []string
+	for k := range b.rec.names {
+		if name, ok := strings.CutPrefix(k, strings.TrimPrefix(base, "http://")+" "); ok {
+			out = append(out, name)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
 
 func newPrivBrowser(t *testing.T, user string) *privBrowser {
 	t.Helper()
@@ -127,7 +166,8 @@ func newPrivBrowser(t *testing.T, user string) *privBrowser {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &http.Client{Jar: jar, Transport: &http.Transport{}, Timeout: testutil.WaitTimeout,
+	rec := &cookieRecorder{names: map[string]bool{}}
+	c := &http.Client{Jar: jar, Transport: rec, Timeout: testutil.WaitTimeout,
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
 			q := req.URL.Query()
 			if strings.HasSuffix(req.URL.Path, "/login") && q.Has("authRequestID") && !q.Has("user") {
@@ -136,8 +176,7 @@ func newPrivBrowser(t *testing.T, user string) *privBrowser {
 			}
 			return nil
 		}}
-	t.Cleanup(c.CloseIdleConnections)
-	return &privBrowser{client: c}
+	return &privBrowser{client: c, rec: rec}
 }
 
 // get follows every redirect and returns where it ended and the page.
@@ -218,12 +257,15 @@ func TestPseudonymousIDsEndToEnd(t *testing.T) {
 
 	a := e.start(t, mode)
 	var ids []string
-	for range 2 { // two sign-ins of the same person, in two browsers
+	for i := range 2 { // two sign-ins of the same person, in two browsers
 		b := newPrivBrowser(t, zoe.Username)
 		_, id := b.signIn(t, e.public)
 		ids = append(ids, id)
 		if got := b.openTutor(t, e.public); got != want {
 			t.Errorf("the Talkio app signed in %q, want %q", got, want)
+		}
+		if i == 0 {
+			assertCookiesDocumented(t, b.cookies(e.public))
 		}
 	}
 	b := e.start(t, mode) // a second replica with the same key, the front proxy now sends to it
@@ -454,5 +496,28 @@ func TestDemoIDKeyGivenOrNot(t *testing.T) {
 	}
 	if id != "demo-eleanor" {
 		t.Errorf("profile id %q", id)
+	}
+}
+
+// assertCookiesDocumented checks that the data-flow table of docs/security.md names every cookie the
+// gateway set (an attempt cookie by its slot-less prefix), so that the table stays true.
+func assertCookiesDocumented(t *testing.T, names []string) {
+	t.Helper()
+	doc, err := os.ReadFile("../docs/security.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{auth.SessionCookieName, auth.LogoutHintCookieName, auth.AttemptCookiePrefix + "0"} {
+		if !slices.Contains(names, want) {
+			t.Errorf("a sign-in set the cookies %v, without %s", names, want)
+		}
+	}
+	for _, name := range names {
+		if strings.HasPrefix(name, auth.AttemptCookiePrefix) {
+			name = auth.AttemptCookiePrefix
+		}
+		if !strings.Contains(string(doc), "`"+name) {
+			t.Errorf("docs/security.md does not name the cookie %s", name)
+		}
 	}
 }
