@@ -24,6 +24,7 @@ import (
 	"talkio-gateway/auth"
 	"talkio-gateway/gateway/gatewaytest"
 	"talkio-gateway/internal/testutil"
+	"talkio-gateway/provision"
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
@@ -51,6 +52,7 @@ func TestBrowser(t *testing.T) {
 		{"SecondUser", browserSecondUser},
 		{"BadRequest", browserBadRequest},
 		{"ErrorPages", browserErrorPages},
+		{"Pseudonymous", browserPseudonymous},
 	}
 	// The scenarios run at once, each in its own browser context: most of a step is waiting for the
 	// browser, so this is much faster than one after another, and t.Parallel would cap them at GOMAXPROCS.
@@ -107,6 +109,36 @@ func browserOpenTutor(t *testing.T, e *browserEnv) {
 	b.wantTalkio(talkioPage{name: "Jonas Weber", typ: "member", path: "", org: "demo-school", sidebar: "false"})
 	if got := b.text("user-id"); got != talkioID {
 		t.Errorf("second visit is Talkio user %q, first was %q", got, talkioID)
+	}
+	b.noConsoleErrors()
+}
+
+// browserPseudonymous: a demo of its own with TALKIO_USER_ID_MODE=pseudonymous and TALKIO_SEND_FIELDS=none
+// (the demo makes the key); one sign-in, and the home page and the stand-in Talkio page show the same
+// pseudonymous id, the keyed hash of the issuer and sub, and Talkio got the neutral name.
+func browserPseudonymous(t *testing.T, e *browserEnv) {
+	gw := gatewaytest.Start(t, map[string]string{"TALKIO_USER_ID_MODE": "pseudonymous", "TALKIO_SEND_FIELDS": "none"}, nil)
+	cfg := gw.Config()
+	want := provision.IDRule{Key: cfg.IDKey}.UserID(cfg.OIDCIssuer.String(), "demo-maya")
+	pe := *e
+	pe.url = gw.URL()
+	b := pe.newTab(t)
+	b.navigate("home-signed-out", "/", chromedp.WaitVisible(chromedp.ID("privacy")))
+	if got := b.text("privacy-id-mode"); !strings.HasPrefix(got, "pseudonymous") {
+		t.Errorf("home page id mode %q, want pseudonymous", got)
+	}
+	b.step("provider-login", chromedp.Click(chromedp.ID("open-tutor")), chromedp.WaitVisible(chromedp.ID("login-maya")))
+	b.step("talkio-dashboard", chromedp.Click(chromedp.ID("login-maya")), chromedp.WaitVisible(chromedp.ID("user-name")))
+	b.wantLocation(pe.url + "/talkio/authentication/partner/")
+	b.wantTalkio(talkioPage{name: provision.NeutralName(want), typ: "member", path: "", org: "demo-school", sidebar: "false"})
+	if got := b.text("user-id"); got != want {
+		t.Errorf("Talkio got user id %q, want %q", got, want)
+	}
+	b.navigate("home-signed-in", "/", chromedp.WaitVisible(chromedp.ID("privacy-talkio-id")))
+	for id, w := range map[string]string{"privacy-talkio-id": want, "profile-id": want, "privacy-fields": "none"} {
+		if got := b.text(id); got != w {
+			t.Errorf("home page %s %q, want %q", id, got, w)
+		}
 	}
 	b.noConsoleErrors()
 }

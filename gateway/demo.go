@@ -11,6 +11,7 @@ import (
 	"maps"
 	"net"
 	"net/http"
+	"strings"
 
 	"talkio-gateway/config"
 	"talkio-gateway/demo/idp"
@@ -58,6 +59,9 @@ func newDemo(getenv func(string) string, addr net.Addr) (*demo, error) {
 		"TALKIO_PROVIDER":        demoProvider,
 		"TALKIO_API_KEY":         rand.Text(),
 		"TALKIO_ORGANIZATION":    demoOrganization,
+	}
+	if demoMakesIDKey(getenv) {
+		vars["TALKIO_USER_ID_KEY"] = rand.Text() + rand.Text()
 	}
 	if getenv("FACILITATOR_GROUPS") == "" {
 		vars["FACILITATOR_GROUPS"] = "teachers"
@@ -132,6 +136,14 @@ func demoLTIVars(platform *lms.LMS) (map[string]string, error) {
 	}, nil
 }
 
+// demoMakesIDKey reports whether the demo makes the key of pseudonymous ids: the mode asks for one
+// (any value but claim; config refuses a wrong one) and the operator gave none.
+func demoMakesIDKey(getenv func(string) string) bool {
+	m := strings.TrimSpace(getenv("TALKIO_USER_ID_MODE"))
+	return m != "" && !strings.EqualFold(m, config.IDModeClaim) &&
+		getenv("TALKIO_USER_ID_KEY") == "" && getenv("TALKIO_USER_ID_KEY_FILE") == ""
+}
+
 func (d *demo) mount(mux *http.ServeMux) {
 	mux.Handle(demoLMSPrefix+"/", d.lms)
 	mux.Handle(demoIDPPrefix+"/", d.idp.Handler())
@@ -140,12 +152,21 @@ func (d *demo) mount(mux *http.ServeMux) {
 
 // printDemoBanner tells the person who ran `go run .` where to go, and how to point the admin commands
 // at this demo. The simulator's API key is printed on purpose: it opens nothing but this process's
-// in-memory stand-in for the Partner API, and is new at every start, so nothing real is at stake.
-func printDemoBanner(w io.Writer, cfg *config.Config) {
+// in-memory stand-in for the Partner API, and is new at every start, so nothing real is at stake. So is
+// the id key when the demo made it (madeIDKey); one the operator gave is never printed.
+func printDemoBanner(w io.Writer, cfg *config.Config, madeIDKey bool) {
 	fmt.Fprintf(w, "\n  talkio-gateway demo mode — open %s\n\n", cfg.PublicURL)
 	fmt.Fprint(w, "  Admin commands against this demo (in another terminal, after `go build -o talkio-gateway .`):\n")
 	fmt.Fprintf(w, "    export TALKIO_API_URL=%s TALKIO_PROVIDER=%s TALKIO_API_KEY=%s TALKIO_ORGANIZATION=%s TALKIO_APP_URL=%s\n",
 		cfg.TalkioAPIURL, cfg.TalkioProvider, cfg.TalkioAPIKey, cfg.TalkioOrganization, cfg.TalkioAppURL)
+	if cfg.IDMode == config.IDModePseudonymous {
+		// The admin commands find a person by their provider id with the same key and issuer.
+		key := "" // the operator's own: they set it in the other terminal themselves
+		if madeIDKey {
+			key = " TALKIO_USER_ID_KEY=" + string(cfg.IDKey)
+		}
+		fmt.Fprintf(w, "    export TALKIO_USER_ID_MODE=%s%s OIDC_ISSUER=%s\n", cfg.IDMode, key, cfg.OIDCIssuer)
+	}
 	fmt.Fprint(w, "    ./talkio-gateway users list\n\n")
 	fmt.Fprint(w, "  SCIM 2.0 (docs/scim.md) is on; sign-in still creates users in the demo (SCIM_SIGN_IN_CREATES=true):\n")
 	fmt.Fprintf(w, "    curl -H 'Authorization: Bearer %s' %s/scim/v2/Users\n\n", cfg.SCIMTokens[0], cfg.PublicURL)

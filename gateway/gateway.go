@@ -211,7 +211,7 @@ func Start(ctx context.Context, o Options) (*Gateway, error) {
 		log.Info("metrics listening", slog.String("addr", gw.metricsAddr))
 	}
 	if gw.demo {
-		printDemoBanner(o.Stdout, cfg)
+		printDemoBanner(o.Stdout, cfg, demoMakesIDKey(o.Getenv))
 	}
 	return gw, nil
 }

@@ -122,6 +122,7 @@ func handlerOptions(cfg *config.Config, demo bool, authn *auth.Authenticator, cl
 		SupportContact:   cfg.SupportContact,
 		ReadyCheckTalkio: cfg.ReadyCheckTalkio,
 		Demo:             demo,
+		Privacy:          handlers.Privacy{IDMode: cfg.IDMode, SendFields: sendFields(cfg.SendFields)},
 		Logger:           log,
 	}
 }

@@ -75,6 +75,9 @@ type Options struct {
 	// Demo shows the "Demo mode — not for production" banner on every page and
 	// turns the home page into a stand-in partner portal.
 	Demo bool
+	// Privacy is what the demo's home page says about the privacy modes in
+	// effect (TALKIO_USER_ID_MODE, TALKIO_SEND_FIELDS).
+	Privacy Privacy
 	// Metrics records requests, sign-ins and (through the Talkio client's
 	// observer calling Metrics.Observe) Partner API calls. nil: no metrics.
 	Metrics *Metrics
@@ -109,6 +112,7 @@ type server struct {
 	support     string
 	sessionTTL  time.Duration
 	demo        bool
+	privacy     Privacy
 	log         *slog.Logger
 	now         func() time.Time
 	provisioner *provision.Provisioner
@@ -238,6 +242,7 @@ func newServer(o Options) (*server, error) {
 		support:     o.SupportContact,
 		sessionTTL:  cookies.TTL,
 		demo:        o.Demo,
+		privacy:     o.Privacy.withDefaults(),
 		log:         o.Logger,
 		now:         o.Now,
 		provisioner: o.Provisioner,
