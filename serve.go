@@ -73,13 +73,14 @@ func start(ctx context.Context, getenv func(string) string, stdout, stderr io.Wr
 		fmt.Fprintln(stderr, err)
 		return nil, exitCode(2)
 	}
-	log := newLogger(cfg, stderr)
+	logOut, closeLog := bufferLog(stderr)
+	log := newLogger(cfg, logOut)
 
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
-	gw := &gateway{cfg: cfg, log: log, addr: ln.Addr().String(), errc: make(chan error, 2)}
+	gw := &gateway{cfg: cfg, log: log, addr: ln.Addr().String(), errc: make(chan error, 2), closers: []func(){closeLog}}
 	listeners := []net.Listener{ln}
 	fail := func(err error) (*gateway, error) {
 		for _, l := range listeners {
@@ -218,6 +219,17 @@ func (gw *gateway) close() {
 	gw.closers = nil
 }
 
+// bufferLog puts a handlers.LogWriter in front of a pipe or file that is not a terminal (a log
+// collector's); the returned func, run at shutdown, writes what it holds. A terminal or an in-memory
+// writer (tests) gets each line at once.
+func bufferLog(w io.Writer) (io.Writer, func()) {
+	if f, ok := w.(*os.File); ok && !isTerminal(f) {
+		lw := handlers.NewLogWriter(f, handlers.LogFlushInterval)
+		return lw, func() { _ = lw.Close() }
+	}
+	return w, func() {}
+}
+
 // newLogger writes JSON lines, or text when GATEWAY_LOG_FORMAT=auto and stderr is a terminal.
 func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
@@ -281,6 +293,7 @@ func handlerOptions(cfg *config.Config, authn *auth.Authenticator, client *talki
 		Logger:            log,
 	}
 }
+
 
 // warnOnCrossSiteFrame warns when the Talkio app and the gateway do not share a registrable domain: the
 // Talkio docs require that for the iframe, because the framed app's cookies would be third-party.

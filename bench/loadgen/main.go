@@ -59,6 +59,7 @@ func main() {
 	tags := flag.String("tags", "", "build tags for the gateway binary (e.g. pprof)")
 	rate := flag.Int("rate", 0, "open loop: send this many requests per second in all (at most -concurrency in flight); 0 = closed loop, each worker back to back")
 	pin := flag.String("pin", "", "run the gateway and the floor under taskset -c LIST (run loadgen itself under taskset on other CPUs)")
+	bin := flag.String("bin", "", "run this prebuilt gateway binary instead of building one (to compare two builds back to back)")
 	flag.Parse()
 	if *floor {
 		if err := runFloor(); err != nil {
@@ -76,13 +77,13 @@ func main() {
 		}
 		lats = append(lats, d)
 	}
-	if err := bench(*users, *conc, *rate, *dur, *warm, lats, *tags, *pin); err != nil {
+	if err := bench(*users, *conc, *rate, *dur, *warm, lats, *tags, *pin, *bin); err != nil {
 		fmt.Fprintln(os.Stderr, "loadgen:", err)
 		os.Exit(1)
 	}
 }
 
-func bench(nUsers, conc, rate int, dur, warm time.Duration, lats []time.Duration, tags, pin string) error {
+func bench(nUsers, conc, rate int, dur, warm time.Duration, lats []time.Duration, tags, pin, prebuilt string) error {
 	tmp, err := os.MkdirTemp("", "talkio-bench-")
 	if err != nil {
 		return err
@@ -132,14 +133,17 @@ func bench(nUsers, conc, rate int, dur, warm time.Duration, lats []time.Duration
 	opSrv.Start()
 	defer opSrv.Close()
 
-	bin := filepath.Join(tmp, "talkio-gateway")
-	fmt.Printf("building the gateway … ")
-	build := exec.Command("go", "build", "-tags", tags, "-o", bin, "talkio-gateway")
-	build.Stderr = os.Stderr
-	if err := build.Run(); err != nil {
-		return fmt.Errorf("go build: %w", err)
+	bin := prebuilt
+	if bin == "" {
+		bin = filepath.Join(tmp, "talkio-gateway")
+		fmt.Printf("building the gateway … ")
+		build := exec.Command("go", "build", "-tags", tags, "-o", bin, "talkio-gateway")
+		build.Stderr = os.Stderr
+		if err := build.Run(); err != nil {
+			return fmt.Errorf("go build: %w", err)
+		}
+		fmt.Println("ok")
 	}
-	fmt.Println("ok")
 
 	gw := command(pin, bin)
 	gw.Env = append(os.Environ(),
@@ -148,7 +152,10 @@ func bench(nUsers, conc, rate int, dur, warm time.Duration, lats []time.Duration
 		"OIDC_ISSUER="+issuer, "OIDC_CLIENT_ID="+clientID, "OIDC_CLIENT_SECRET="+secret,
 		"TALKIO_API_URL="+api.URL, "TALKIO_APP_URL=http://talkio.bench.example",
 		"TALKIO_PROVIDER="+provider, "TALKIO_API_KEY="+apiKey, "TALKIO_ORGANIZATION="+org,
-		"GATEWAY_LOG_FORMAT=json", "GATEWAY_LOG_LEVEL=info")
+		"GATEWAY_LOG_FORMAT=json", "GATEWAY_LOG_LEVEL=info",
+		// The per-user open limit (default 10, one more a second) would answer most of this load 429:
+		// the largest values the configuration accepts, far above 64 workers spread over 200 users.
+		"GATEWAY_OPEN_BURST=10000", "GATEWAY_OPEN_PER_SECOND=1000")
 	gwLog, err := os.Create(filepath.Join(tmp, "gateway.log"))
 	if err != nil {
 		return err
