@@ -294,7 +294,6 @@ func handlerOptions(cfg *config.Config, authn *auth.Authenticator, client *talki
 	}
 }
 
-
 // warnOnCrossSiteFrame warns when the Talkio app and the gateway do not share a registrable domain: the
 // Talkio docs require that for the iframe, because the framed app's cookies would be third-party.
 func warnOnCrossSiteFrame(log *slog.Logger, cfg *config.Config) {
