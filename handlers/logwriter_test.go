@@ -2,8 +2,12 @@ package handlers
 
 import (
 	"bytes"
+	"context"
 	"fmt"
+	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -134,5 +138,36 @@ func TestLogWriterConcurrentWholeLines(t *testing.T) {
 		if !strings.HasPrefix(l, "{") || !strings.HasSuffix(l, "}") || strings.Count(l, `"msg"`) != 1 {
 			t.Fatalf("broken line %q", l)
 		}
+	}
+}
+
+// BenchmarkRequestLogLine: one /open log line, as logRequests writes it, to a file directly and through
+// a LogWriter.
+func BenchmarkRequestLogLine(b *testing.B) {
+	for _, buffered := range []bool{false, true} {
+		b.Run(map[bool]string{false: "direct", true: "LogWriter"}[buffered], func(b *testing.B) {
+			f, err := os.Create(filepath.Join(b.TempDir(), "log"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer f.Close()
+			var w io.Writer = f
+			if buffered {
+				lw := NewLogWriter(f, LogFlushInterval)
+				defer lw.Close()
+				w = lw
+			}
+			log := slog.New(slog.NewJSONHandler(w, nil))
+			ctx := context.Background()
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					log.LogAttrs(ctx, slog.LevelInfo, "request",
+						slog.String("request_id", "TZ4IXWBJQKKN3QW7CYBYJHVO5Y"), slog.String("method", "GET"),
+						slog.String("route", "/open"), slog.Int("status", 302), slog.Float64("latency_ms", 1.234),
+						slog.Int64("upstream_calls", 1), slog.String("user_id", "bench-0042"))
+				}
+			})
+		})
 	}
 }
