@@ -176,3 +176,28 @@ func FuzzSessionValue(f *testing.F) {
 		}
 	})
 }
+
+// FuzzSessionCookie: any cookie value is refused with ErrNoSession, never a panic, unless it is one the
+// gateway sealed (the seeds include one, in each format, and mutations of them).
+func FuzzSessionCookie(f *testing.F) {
+	a := newOfflineAuth(f, nil)
+	sealed := saveCookie(f, a, aliceSession).Value
+	legacy := legacyCookie(f, a, aliceSession).Value
+	for _, s := range []string{sealed, legacy, sessionFormatPrefix, "2.AAAA", "", "not-a-session", sealed[:len(sealed)-1]} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, value string) {
+		r := httptest.NewRequest(http.MethodGet, "/open", nil)
+		r.Header.Set("Cookie", SessionCookieName+"="+value)
+		s, err := a.LoadSession(r)
+		if err != nil {
+			if !errors.Is(err, ErrNoSession) || s != nil {
+				t.Fatalf("got %v, %v; want ErrNoSession", s, err)
+			}
+			return
+		}
+		if s.UserID != aliceSession.UserID || s.Email != aliceSession.Email {
+			t.Fatalf("%q accepted as %+v", value, s)
+		}
+	})
+}
