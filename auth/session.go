@@ -52,8 +52,9 @@ type sessionValue struct {
 
 const sessionValueKey = "s"
 
-// sessionSerializer stores the one sessionValue of session.Values as JSON. gorilla's default, gob,
-// re-reads its type description on every decode: several times the cost and size, on every /open.
+// sessionSerializer stores the one sessionValue of session.Values as JSON, the payload of the session
+// cookie's format before issue 12 (sessioncodec.go); it is kept to read such cookies during a rollout.
+// gorilla's default, gob, re-reads its type description on every decode: several times the cost and size.
 type sessionSerializer struct{}
 
 func (sessionSerializer) Serialize(src any) ([]byte, error) {
@@ -111,10 +112,11 @@ type codecs struct {
 }
 
 func newCodecs(cfg Config) (codecs, error) {
-	var sessionPairs, attemptPairs, hintPairs [][]byte
+	var sessionPairs, attemptPairs, hintPairs, sealKeys [][]byte
+	infos := []string{infoSessionMAC, infoSessionEnc, infoAttemptMAC, infoAttemptEnc, infoHintMAC, infoHintEnc, infoSessionAEAD}
 	for _, secret := range cfg.SessionKeys {
-		keys := make([][]byte, 6)
-		for i, info := range []string{infoSessionMAC, infoSessionEnc, infoAttemptMAC, infoAttemptEnc, infoHintMAC, infoHintEnc} {
+		keys := make([][]byte, len(infos))
+		for i, info := range infos {
 			k, err := hkdf.Key(sha256.New, secret, nil, info, 32)
 			if err != nil {
 				return codecs{}, fmt.Errorf("auth: derive cookie keys: %w", err)
@@ -124,9 +126,21 @@ func newCodecs(cfg Config) (codecs, error) {
 		sessionPairs = append(sessionPairs, keys[0], keys[1])
 		attemptPairs = append(attemptPairs, keys[2], keys[3])
 		hintPairs = append(hintPairs, keys[4], keys[5])
+		sealKeys = append(sealKeys, keys[6])
 	}
 
-	store := sessions.NewCookieStore(sessionPairs...)
+	// The session cookie: sealed in the current format (sessioncodec.go); the securecookie codecs after
+	// it only read cookies of the format before, so a rollout signs no one out.
+	maxAge := maxAgeSeconds(cfg.Cookies.TTL)
+	sealer, err := newSessionSealer(sealKeys, time.Duration(maxAge)*time.Second, cfg.Now)
+	if err != nil {
+		return codecs{}, fmt.Errorf("auth: session cookie cipher: %w", err)
+	}
+	legacy := securecookie.CodecsFromPairs(sessionPairs...)
+	for _, c := range legacy {
+		c.(*securecookie.SecureCookie).SetSerializer(sessionSerializer{})
+	}
+	store := &sessions.CookieStore{Codecs: append([]securecookie.Codec{sealer}, legacy...)}
 	store.Options = &sessions.Options{
 		Path:        "/",
 		HttpOnly:    true,
@@ -135,10 +149,7 @@ func newCodecs(cfg Config) (codecs, error) {
 		Partitioned: cfg.Cookies.SameSite == http.SameSiteNoneMode,
 	}
 	// Also bounds the age securecookie accepts, whatever the payload says.
-	store.MaxAge(maxAgeSeconds(cfg.Cookies.TTL))
-	for _, c := range store.Codecs {
-		c.(*securecookie.SecureCookie).SetSerializer(sessionSerializer{})
-	}
+	store.MaxAge(maxAge)
 
 	attemptCodecs := securecookie.CodecsFromPairs(attemptPairs...)
 	for _, c := range attemptCodecs {

@@ -264,15 +264,26 @@ func TestSaveSessionExpiry(t *testing.T) {
 	}
 }
 
-// LoadSession runs on every /open; this keeps an eye on its cost.
+// LoadSession runs on every /open; this keeps an eye on its cost, in the current format and in the
+// securecookie format before issue 12 (still read during a rollout).
 func BenchmarkLoadSession(b *testing.B) {
 	a := newOfflineAuth(b, nil)
-	c := saveCookie(b, a, aliceSession)
-	r := httptest.NewRequest(http.MethodGet, "/open", nil)
-	r.AddCookie(c)
-	for b.Loop() {
-		if _, err := a.LoadSession(r); err != nil {
-			b.Fatal(err)
-		}
+	for _, tt := range []struct {
+		name   string
+		cookie *http.Cookie
+	}{
+		{"sealed", saveCookie(b, a, aliceSession)},
+		{"securecookie", legacyCookie(b, a, aliceSession)},
+	} {
+		b.Run(tt.name, func(b *testing.B) {
+			r := httptest.NewRequest(http.MethodGet, "/open", nil)
+			r.AddCookie(tt.cookie)
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := a.LoadSession(r); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

@@ -106,13 +106,15 @@ func Start(ctx context.Context, o Options) (*Gateway, error) {
 	if err != nil {
 		return nil, err
 	}
-	log := newLogger(cfg, o.Stderr)
+	logOut, closeLog := bufferLog(o.Stderr)
+	log := newLogger(cfg, logOut)
 
 	ln, err := listen(cfg.Listen, "GATEWAY_LISTEN")
 	if err != nil {
 		return nil, err
 	}
-	gw := &Gateway{log: log, addr: ln.Addr().String(), errc: make(chan error, 2), demo: cfg.Demo, limits: DefaultLimits}
+	gw := &Gateway{log: log, addr: ln.Addr().String(), errc: make(chan error, 2), demo: cfg.Demo, limits: DefaultLimits,
+		closers: []func(){closeLog}} // closers run last first: the log is written out after everything else
 	if o.Limits != nil {
 		gw.limits = *o.Limits
 	}

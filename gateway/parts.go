@@ -20,6 +20,17 @@ import (
 
 // The parts: configuration mapped onto each package's options, in one place.
 
+// bufferLog puts a handlers.LogWriter in front of a pipe or file that is not a terminal (a log
+// collector's); the returned func, run at shutdown, writes what it holds. A terminal or an in-memory
+// writer (tests) gets each line at once.
+func bufferLog(w io.Writer) (io.Writer, func()) {
+	if f, ok := w.(*os.File); ok && !IsTerminal(f) {
+		lw := handlers.NewLogWriter(f, handlers.LogFlushInterval)
+		return lw, func() { _ = lw.Close() }
+	}
+	return w, func() {}
+}
+
 // newLogger writes JSON lines, or text when GATEWAY_LOG_FORMAT=auto and stderr is a terminal.
 func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: cfg.LogLevel}

@@ -105,9 +105,14 @@ func WithHTTPClient(hc *http.Client) Option {
 	}
 }
 
-// WithTimeout bounds each HTTP attempt (connection, request, response body) to d; the default is 60s.
-// Retries get their own attempt, and no attempt outlives the caller's context either. A client given with
-// WithHTTPClient is copied, not changed.
+// DefaultTimeout bounds each HTTP attempt when WithTimeout does not: a backstop for callers whose
+// context has no deadline (e.g. the CLI).
+const DefaultTimeout = 60 * time.Second
+
+// WithTimeout bounds each HTTP attempt (connection, request, response body) to d; the default is
+// DefaultTimeout, and d ≤ 0 leaves attempts to the caller's context and the HTTP client's own Timeout.
+// Retries get their own attempt, and no attempt outlives the caller's context either. A client given
+// with WithHTTPClient is copied (without its Timeout, which the attempt's deadline replaces), not changed.
 func WithTimeout(d time.Duration) Option { return func(c *Client) { c.timeout = d } }
 
 // CloseIdleConnections closes the client's idle keep-alive connections to the API. A server shutting
@@ -182,6 +187,7 @@ func NewClient(baseURL, provider, apiKey string, opts ...Option) (*Client, error
 		creds:     newCredentials(provider, apiKey),
 		userAgent: []string{DefaultUserAgent},
 		retry:     DefaultRetryPolicy,
+		timeout:   DefaultTimeout,
 		sleep:     sleepContext,
 		now:       time.Now,
 		jitter:    rand.Int64N,
@@ -192,9 +198,11 @@ func NewClient(baseURL, provider, apiKey string, opts ...Option) (*Client, error
 	if c.client == nil {
 		c.client = newDefaultHTTPClient()
 	}
-	if c.timeout > 0 {
+	if c.timeout > 0 && c.client.Timeout != 0 {
+		// The attempt's own deadline replaces http.Client.Timeout (see attempt), which would also clone
+		// the request and wrap the response body on every call.
 		hc := *c.client
-		hc.Timeout = c.timeout
+		hc.Timeout = 0
 		c.client = &hc
 	}
 	return c, nil
@@ -221,9 +229,6 @@ func newDefaultHTTPClient() *http.Client {
 			ResponseHeaderTimeout: 30 * time.Second,
 			ExpectContinueTimeout: time.Second,
 		},
-		// A backstop for callers whose context has no deadline (e.g. the CLI): no attempt, body included,
-		// outlives this.
-		Timeout: 60 * time.Second,
 		// The API documents no redirects, and Go would forward x-api-key to wherever one points (it
 		// strips only standard credential headers): a redirect is returned as an *Error instead.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
@@ -347,7 +352,17 @@ func (c *Client) attempt(r *request, v any) attemptResult {
 	if r.body != nil {
 		body = bytes.NewReader(r.body)
 	}
-	req, err := http.NewRequestWithContext(r.ctx, r.method, r.url, body)
+	ctx := r.ctx
+	if c.timeout > 0 {
+		// One deadline context per attempt, body read included; none when the caller's deadline comes
+		// first anyway. Cancelled after drainAndClose (deferred below it, so it runs after).
+		if dl, ok := ctx.Deadline(); !ok || time.Until(dl) > c.timeout {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, c.timeout)
+			defer cancel()
+		}
+	}
+	req, err := http.NewRequestWithContext(ctx, r.method, r.url, body)
 	if err != nil {
 		return attemptResult{err: fmt.Errorf("talkio: %s: %w", r.endpoint, err)}
 	}

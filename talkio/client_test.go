@@ -215,8 +215,9 @@ func TestWithTimeout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.client.Timeout != 3*time.Second {
-		t.Errorf("timeout: got %v, want 3s", c.client.Timeout)
+	// The attempt's own deadline replaces http.Client.Timeout, which would clone every request.
+	if c.timeout != 3*time.Second || c.client.Timeout != 0 {
+		t.Errorf("timeout: got %v with http.Client.Timeout %v, want 3s and 0", c.timeout, c.client.Timeout)
 	}
 	if hc.Timeout != time.Minute {
 		t.Errorf("the caller's http.Client was changed: timeout %v", hc.Timeout)
@@ -236,6 +237,51 @@ func TestWithTimeout(t *testing.T) {
 		WithRetryPolicy(RetryPolicy{MaxAttempts: 2, BaseDelay: time.Millisecond}))
 	if _, err := c.GetUser(context.Background(), "u1"); !errors.Is(err, ErrUnavailable) {
 		t.Errorf("GetUser against a server slower than the timeout: got %v, want ErrUnavailable", err)
+	}
+}
+
+// The attempt's deadline covers the response body too, not only the headers.
+func TestTimeoutCoversBody(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusOK)
+		_, _ = io.WriteString(w, `{"id":`)
+		w.(http.Flusher).Flush()
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	c, _ := NewClient(srv.URL, "p", "k", WithOrganization("o"), WithTimeout(50*time.Millisecond),
+		WithRetryPolicy(RetryPolicy{MaxAttempts: 1}))
+	done := make(chan error, 1)
+	go func() { _, err := c.GetUser(context.Background(), "u1"); done <- err }()
+	select {
+	case err := <-done:
+		if !errors.Is(err, ErrUnavailable) {
+			t.Errorf("a body that never ends: got %v, want ErrUnavailable", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the attempt outlived its timeout while reading the body")
+	}
+}
+
+// The default client has no http.Client.Timeout of its own (the attempt's deadline is the backstop,
+// DefaultTimeout), and a given client without one is used as it is.
+func TestDefaultTimeout(t *testing.T) {
+	c, err := NewClient("https://api.example.com", "p", "k")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.timeout != DefaultTimeout || c.client.Timeout != 0 {
+		t.Errorf("default: attempt timeout %v, http.Client.Timeout %v; want %v and 0", c.timeout, c.client.Timeout, DefaultTimeout)
+	}
+	hc := &http.Client{}
+	if c, _ = NewClient("https://api.example.com", "p", "k", WithHTTPClient(hc)); c.client != hc {
+		t.Error("a given client without a Timeout was copied")
 	}
 }
 

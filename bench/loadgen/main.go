@@ -3,12 +3,14 @@
 //	go run ./bench/loadgen                      # 64 workers, 10 s per run, 200 users
 //	go run ./bench/loadgen -duration 30s -users 500
 //
-// It builds the gateway binary and runs it as a child process configured against a real OpenID provider
-// (demo/idp) and the Partner API simulator (talkio/talkiotest), both served by this process on loopback.
-// It signs the users in through the provider, then drives GET /open with their session cookies at a
-// fixed concurrency for a fixed time, once with no injected upstream latency and once with 20 ms. In the
-// same run it drives a floor: a minimal net/http server (this binary, re-executed with -floor) that makes
-// the same single token call with a plain http.Client and answers 302. It prints req/s, latency
+// It builds the gateway binary (or takes a prebuilt one, -bin, to compare two builds back to back) and
+// runs it as a child process configured against a real OpenID provider (demo/idp) and the Partner API
+// simulator (talkio/talkiotest), both served by this process on loopback. It signs the users in through
+// the provider, then drives GET /open with their session cookies at a fixed concurrency for a fixed time,
+// once with no injected upstream latency and once with 20 ms. In the same run it drives a floor: a
+// minimal net/http server (this binary, re-executed with -floor) that makes the same single token call
+// with a plain http.Client and answers 302. Floor and gateway take turns in -slices alternating slices,
+// so that the other load of a shared machine weighs on both alike. It prints req/s, latency
 // percentiles, the gateway's added p99, Partner API calls per open, TCP connections opened to the API and
 // the gateway's peak RSS. Results and targets are recorded in bench/README.md.
 package main
@@ -59,6 +61,8 @@ func main() {
 	tags := flag.String("tags", "", "build tags for the gateway binary (e.g. pprof)")
 	rate := flag.Int("rate", 0, "open loop: send this many requests per second in all (at most -concurrency in flight); 0 = closed loop, each worker back to back")
 	pin := flag.String("pin", "", "run the gateway and the floor under taskset -c LIST (run loadgen itself under taskset on other CPUs)")
+	nSlices := flag.Int("slices", 5, "alternate floor and gateway this many times within each run (the machine's other load then hits both alike)")
+	bin := flag.String("bin", "", "run this prebuilt gateway binary instead of building one (to compare two builds back to back)")
 	flag.Parse()
 	if *floor {
 		if err := runFloor(); err != nil {
@@ -76,13 +80,13 @@ func main() {
 		}
 		lats = append(lats, d)
 	}
-	if err := bench(*users, *conc, *rate, *dur, *warm, lats, *tags, *pin); err != nil {
+	if err := bench(*users, *conc, *rate, max(1, *nSlices), *dur, *warm, lats, *tags, *pin, *bin); err != nil {
 		fmt.Fprintln(os.Stderr, "loadgen:", err)
 		os.Exit(1)
 	}
 }
 
-func bench(nUsers, conc, rate int, dur, warm time.Duration, lats []time.Duration, tags, pin string) error {
+func bench(nUsers, conc, rate, nSlices int, dur, warm time.Duration, lats []time.Duration, tags, pin, prebuilt string) error {
 	tmp, err := os.MkdirTemp("", "talkio-bench-")
 	if err != nil {
 		return err
@@ -132,14 +136,17 @@ func bench(nUsers, conc, rate int, dur, warm time.Duration, lats []time.Duration
 	opSrv.Start()
 	defer opSrv.Close()
 
-	bin := filepath.Join(tmp, "talkio-gateway")
-	fmt.Printf("building the gateway … ")
-	build := exec.Command("go", "build", "-tags", tags, "-o", bin, "talkio-gateway")
-	build.Stderr = os.Stderr
-	if err := build.Run(); err != nil {
-		return fmt.Errorf("go build: %w", err)
+	bin := prebuilt
+	if bin == "" {
+		bin = filepath.Join(tmp, "talkio-gateway")
+		fmt.Printf("building the gateway … ")
+		build := exec.Command("go", "build", "-tags", tags, "-o", bin, "talkio-gateway")
+		build.Stderr = os.Stderr
+		if err := build.Run(); err != nil {
+			return fmt.Errorf("go build: %w", err)
+		}
+		fmt.Println("ok")
 	}
-	fmt.Println("ok")
 
 	gw := command(pin, bin)
 	gw.Env = append(os.Environ(),
@@ -148,7 +155,10 @@ func bench(nUsers, conc, rate int, dur, warm time.Duration, lats []time.Duration
 		"OIDC_ISSUER="+issuer, "OIDC_CLIENT_ID="+clientID, "OIDC_CLIENT_SECRET="+secret,
 		"TALKIO_API_URL="+api.URL, "TALKIO_APP_URL=http://talkio.bench.example",
 		"TALKIO_PROVIDER="+provider, "TALKIO_API_KEY="+apiKey, "TALKIO_ORGANIZATION="+org,
-		"GATEWAY_LOG_FORMAT=json", "GATEWAY_LOG_LEVEL=info")
+		"GATEWAY_LOG_FORMAT=json", "GATEWAY_LOG_LEVEL=info",
+		// The per-user open limit (default 10, one more a second) would answer most of this load 429:
+		// the largest values the configuration accepts, far above 64 workers spread over 200 users.
+		"GATEWAY_OPEN_BURST=10000", "GATEWAY_OPEN_PER_SECOND=1000")
 	gwLog, err := os.Create(filepath.Join(tmp, "gateway.log"))
 	if err != nil {
 		return err
@@ -203,8 +213,8 @@ func bench(nUsers, conc, rate int, dur, warm time.Duration, lats []time.Duration
 	if rate > 0 {
 		mode = fmt.Sprintf("open loop at %d req/s", rate)
 	}
-	fmt.Printf("\nmachine: %s/%s, %d CPUs, %s; %d workers, %s, %s per run after %s warm-up\n\n",
-		runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version(), conc, mode, dur, warm)
+	fmt.Printf("\nmachine: %s/%s, %d CPUs, %s; %d workers, %s, %s per run in %d alternating slices after %s warm-up\n\n",
+		runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version(), conc, mode, dur, nSlices, warm)
 	fmt.Printf("%-8s %-8s %9s %9s %9s %9s %11s %10s %10s\n", "upstream", "target", "req/s", "p50", "p95", "p99", "calls/open", "api conns", "CPU/req")
 	client := loadClient(conc)
 	openedBy := map[string]int64{}
@@ -213,9 +223,9 @@ func bench(nUsers, conc, rate int, dur, warm time.Duration, lats []time.Duration
 		if lat > 0 {
 			sim.Inject(tokenEP, talkiotest.Fault{Latency: lat})
 		}
-		var res [2]result
-		for k, target := range []string{"floor", "gateway"} {
-			req := func(i int) (*http.Request, error) {
+		targets := []string{"floor", "gateway"}
+		req := func(target string) func(i int) (*http.Request, error) {
+			return func(i int) (*http.Request, error) {
 				if target == "floor" {
 					r, err := http.NewRequest("GET", "http://"+floorAddr+"/open?template=books-literature", nil)
 					r.Header.Set("X-User", ids[i%nUsers])
@@ -225,21 +235,32 @@ func bench(nUsers, conc, rate int, dur, warm time.Duration, lats []time.Duration
 				r.Header.Set("Cookie", cookies[i%nUsers])
 				return r, err
 			}
+		}
+		pidOf := map[string]int{"floor": fl.Process.Pid, "gateway": gw.Process.Pid}
+		for _, target := range targets {
 			connsBefore := apiConns.Load()
-			drive(client, conc, rate, warm, req) // warm-up: connections, caches, GC-sized heaps
-			sim.ResetCalls()
-			conns0 := apiConns.Load()
-			pid := gw.Process.Pid
-			if target == "floor" {
-				pid = fl.Process.Pid
-			}
-			cpu0 := cpuTime(pid)
-			r := drive(client, conc, rate, dur, req)
-			r.cpu = cpuTime(pid) - cpu0
-			r.calls = sim.CallCount(tokenEP)
-			r.conns = apiConns.Load() - conns0
-			res[k] = r
+			drive(client, conc, rate, warm, req(target)) // warm-up: connections, caches, GC-sized heaps
 			openedBy[target] += apiConns.Load() - connsBefore
+		}
+		// With -slices n the run alternates floor and gateway n times (dur/n each), so that a change in
+		// what else the machine runs hits both targets alike; the slices are summed.
+		var res [2]result
+		for range nSlices {
+			for k, target := range targets {
+				sim.ResetCalls()
+				conns0 := apiConns.Load()
+				cpu0 := cpuTime(pidOf[target])
+				r := drive(client, conc, rate, dur/time.Duration(nSlices), req(target))
+				r.cpu = cpuTime(pidOf[target]) - cpu0
+				r.calls = sim.CallCount(tokenEP)
+				r.conns = apiConns.Load() - conns0
+				openedBy[target] += r.conns
+				res[k].add(r)
+			}
+		}
+		for k, target := range targets {
+			r := res[k]
+			slices.Sort(r.lat)
 			fmt.Printf("%-8s %-8s %9.0f %9s %9s %9s %11.2f %10d %8.0fµs\n", lat, target, r.rps(), ms(r.pct(50)), ms(r.pct(95)), ms(r.pct(99)),
 				float64(r.calls)/float64(r.ok), r.conns, float64(r.cpu.Microseconds())/float64(r.ok))
 			if r.failed > 0 {
@@ -262,6 +283,20 @@ type result struct {
 	calls    int
 	conns    int64
 	cpu      time.Duration // CPU time (user + system) the server under test spent during the run
+}
+
+// add sums another slice of the same target into r.
+func (r *result) add(o result) {
+	r.lat = append(r.lat, o.lat...)
+	r.ok += o.ok
+	r.failed += o.failed
+	if r.firstErr == nil {
+		r.firstErr = o.firstErr
+	}
+	r.elapsed += o.elapsed
+	r.calls += o.calls
+	r.conns += o.conns
+	r.cpu += o.cpu
 }
 
 func (r result) rps() float64 { return float64(r.ok) / r.elapsed.Seconds() }
