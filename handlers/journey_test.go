@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -77,26 +76,8 @@ func wantHops(t *testing.T, got []string, want ...string) {
 // (with status) of the next len(phase) calls, in any order among themselves.
 func wantCallPhases(t *testing.T, e *env, phases ...[]string) {
 	t.Helper()
-	var got []string
-	for _, c := range e.sim.Calls() {
-		got = append(got, fmt.Sprintf("%s %d", c.Endpoint, c.StatusCode))
-	}
-	var want []string
-	for _, p := range phases {
-		want = append(want, p...)
-	}
-	if len(got) != len(want) {
-		t.Fatalf("Partner API calls %q, want %q in phases %q", got, want, phases)
-	}
-	i := 0
-	for _, p := range phases {
-		have, w := slices.Clone(got[i:i+len(p)]), slices.Clone(p)
-		slices.Sort(have)
-		slices.Sort(w)
-		if !slices.Equal(have, w) {
-			t.Errorf("calls %d..%d: got %q, want %q (all: %q)", i, i+len(p)-1, have, w, got)
-		}
-		i += len(p)
+	if diff := talkiotest.CheckPhases(e.sim.Calls(), phases...); diff != "" {
+		t.Fatal(diff)
 	}
 }
 

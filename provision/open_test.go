@@ -21,27 +21,8 @@ import (
 // of the next len(phase) calls, in any order among themselves.
 func wantPhases(t *testing.T, e *provisionerEnv, phases ...[]string) {
 	t.Helper()
-	var got []string
-	for _, c := range e.sim.Calls() {
-		got = append(got, fmt.Sprintf("%s %d", c.Endpoint, c.StatusCode))
-	}
-	n := 0
-	for _, p := range phases {
-		n += len(p)
-	}
-	if len(got) != n {
-		t.Fatalf("calls %q, want %d in phases %q", got, n, phases)
-	}
-	i := 0
-	for _, p := range phases {
-		have := slices.Clone(got[i : i+len(p)])
-		want := slices.Clone(p)
-		slices.Sort(have)
-		slices.Sort(want)
-		if !slices.Equal(have, want) {
-			t.Errorf("calls %d..%d: got %q, want %q (all: %q)", i, i+len(p)-1, have, want, got)
-		}
-		i += len(p)
+	if diff := talkiotest.CheckPhases(e.sim.Calls(), phases...); diff != "" {
+		t.Fatal(diff)
 	}
 }
 
