@@ -73,10 +73,7 @@ func TestOpenReturningPerson(t *testing.T) {
 
 func TestOpenFirstSignIn(t *testing.T) {
 	t.Parallel()
-	e := newProvisionerEnvSim(t, func(o *talkiotest.Options) {
-		o.Organizations = []talkiotest.Organization{{Slug: "org-a", Partner: testProvider}, {Slug: "org-b", Partner: testProvider}}
-	}, func(o *Options) {
-		o.OrganizationMap = map[string]string{"a": "org-a", "b": "org-b"}
+	e := newTwoOrgEnv(t, func(o *Options) {
 		o.DefaultSettings = &talkio.Settings{HideIntroFlow: talkio.Ptr(true)}
 	})
 	res, tok, err := e.p.Open(t.Context(), &Identity{UserID: "u1", Name: "Ada", Organization: "b"}, SignIn)
@@ -136,10 +133,7 @@ func TestOpenConcurrentFirstSignInsCreateOnce(t *testing.T) {
 
 func TestOpenNonEssentialFailures(t *testing.T) {
 	t.Parallel()
-	e := newProvisionerEnvSim(t, func(o *talkiotest.Options) {
-		o.Organizations = []talkiotest.Organization{{Slug: "org-a", Partner: testProvider}, {Slug: "org-b", Partner: testProvider}}
-	}, func(o *Options) {
-		o.OrganizationMap = map[string]string{"a": "org-a", "b": "org-b"}
+	e := newTwoOrgEnv(t, func(o *Options) {
 		o.DefaultSettings = &talkio.Settings{HideIntroFlow: talkio.Ptr(true)}
 	})
 	e.sim.Inject(talkiotest.EndpointUpdateSettings, talkiotest.Fault{Status: http.StatusBadRequest})

@@ -320,11 +320,7 @@ func TestOrganizationRoutingAndPreference(t *testing.T) {
 
 func TestPreferenceFailureIsLoggedNotFatal(t *testing.T) {
 	t.Parallel()
-	e := newProvisionerEnvSim(t, func(o *talkiotest.Options) {
-		o.Organizations = []talkiotest.Organization{{Slug: "org-a", Partner: testProvider}, {Slug: "org-b", Partner: testProvider}}
-	}, func(o *Options) {
-		o.OrganizationMap = map[string]string{"a": "org-a", "b": "org-b"}
-	})
+	e := newTwoOrgEnv(t, nil)
 	e.sim.Inject(talkiotest.EndpointSetOrgPreference, talkiotest.Fault{Status: http.StatusBadRequest})
 	e.mustProvision(t, &Identity{UserID: "u1", Name: "A", Organization: "a"})
 	if !strings.Contains(e.logs.String(), "set organization preference") {

@@ -30,6 +30,20 @@ func newProvisionerEnv(t *testing.T, modify func(*Options)) *provisionerEnv {
 }
 
 // newProvisionerEnvSim also adjusts the simulator's options.
+// newTwoOrgEnv is a provisioner for two organizations of the partner, org-a and org-b, which the
+// organization claims "a" and "b" route to; modify (may be nil) changes the options further.
+func newTwoOrgEnv(t *testing.T, modify func(*Options)) *provisionerEnv {
+	t.Helper()
+	return newProvisionerEnvSim(t, func(o *talkiotest.Options) {
+		o.Organizations = []talkiotest.Organization{{Slug: "org-a", Partner: testProvider}, {Slug: "org-b", Partner: testProvider}}
+	}, func(o *Options) {
+		o.OrganizationMap = map[string]string{"a": "org-a", "b": "org-b"}
+		if modify != nil {
+			modify(o)
+		}
+	})
+}
+
 func newProvisionerEnvSim(t *testing.T, simOpts func(*talkiotest.Options), modify func(*Options)) *provisionerEnv {
 	t.Helper()
 	so := talkiotest.Options{Provider: testProvider, APIKey: "k", Organizations: []talkiotest.Organization{{Slug: testOrg}}}
