@@ -19,6 +19,8 @@ import (
 	"sync"
 	"testing"
 
+	"talkio-gateway/internal/testutil/browsertest"
+
 	"github.com/chromedp/chromedp"
 )
 
@@ -130,7 +132,7 @@ func (b *tab) audit(step string) {
 // had (content outside landmarks, no level-one heading) and a few more must be reported, rule by rule,
 // and the same page fixed must pass.
 func TestA11yAuditFindsViolations(t *testing.T) {
-	exe := findChromium(t)
+	exe := browsertest.Find(t)
 	source, ok := axeSource(t)
 	if !ok {
 		t.Skip("axe-core absent")
@@ -153,8 +155,8 @@ func TestA11yAuditFindsViolations(t *testing.T) {
 		fmt.Fprint(w, page)
 	}))
 	t.Cleanup(srv.Close)
-	browser := startBrowser(t, exe)
-	ctx, cancel := context.WithTimeout(browser, browserTimeout)
+	browser := browsertest.Start(t, exe)
+	ctx, cancel := context.WithTimeout(browser, browsertest.Timeout)
 	t.Cleanup(cancel)
 
 	audit := func(path string) []string {

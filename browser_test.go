@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -23,22 +22,18 @@ import (
 
 	"talkio-gateway/auth"
 	"talkio-gateway/gateway/gatewaytest"
-	"talkio-gateway/internal/testutil"
+	"talkio-gateway/internal/testutil/browsertest"
 	"talkio-gateway/provision"
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 )
 
-// browserTimeout bounds each tab's work and the browser's start. It is a safety net against a hung
-// browser, not a timing assertion: a tab's work takes a few seconds, more on a busy machine.
-const browserTimeout = 60 * time.Second
-
 func TestBrowser(t *testing.T) {
-	exe := findChromium(t)
+	exe := browsertest.Find(t)
 	gw := startBrowserDemo(t)
 	shots := screenshotDir(t)
-	browser := startBrowser(t, exe) // after screenshotDir: its cleanup, closing the browser, runs first
+	browser := browsertest.Start(t, exe) // after screenshotDir: its cleanup, closing the browser, runs first
 	env := &browserEnv{url: gw.URL(), browser: browser, shots: shots}
 
 	scenarios := []struct {
@@ -279,29 +274,6 @@ func browserErrorPages(t *testing.T, e *browserEnv) {
 	b.noConsoleErrors("/auth/callback?", "/no-such-page")
 }
 
-// findChromium returns the browser to drive, or skips the test (fails it in CI) when there is none.
-func findChromium(t *testing.T) string {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("browser tests skipped in -short mode")
-	}
-	names := []string{"chromium", "chromium-browser"}
-	if p := os.Getenv("CHROMIUM"); p != "" {
-		names = []string{p}
-	}
-	for _, name := range names {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	msg := fmt.Sprintf("no browser for the end-to-end tests: none of %s found (install chromium, e.g. apt-get install chromium, or set CHROMIUM)", strings.Join(names, ", "))
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-	return ""
-}
-
 // startBrowserDemo starts demo mode on a loopback port, waits until sign-in can start, and stops it
 // (after the browser, whose cleanup runs first) when the test ends.
 func startBrowserDemo(t *testing.T) *gatewaytest.Started {
@@ -311,7 +283,7 @@ func startBrowserDemo(t *testing.T) *gatewaytest.Started {
 		t.Errorf("stdout does not tell where to go: %q", gw.Stdout.String())
 	}
 	// As an orchestrator would see it, too.
-	rctx, rcancel := context.WithTimeout(context.Background(), browserTimeout)
+	rctx, rcancel := context.WithTimeout(context.Background(), browsertest.Timeout)
 	defer rcancel()
 	if err := waitReady(rctx, gw.URL()); err != nil {
 		t.Fatalf("gateway not ready: %v\n%s", err, gw.Logs)
@@ -366,45 +338,6 @@ func screenshotDir(t *testing.T) string {
 		os.RemoveAll(dir)
 	})
 	return dir
-}
-
-// startBrowser starts headless Chromium with a fresh profile and returns a context that holds it.
-func startBrowser(t *testing.T, exe string) context.Context {
-	t.Helper()
-	var out testutil.Buffer
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(exe),
-		chromedp.Headless,
-		chromedp.NoSandbox, // containers and CI runners usually cannot give Chromium its sandbox
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-quic", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.CombinedOutput(&out),
-	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(allocCtx)
-	// Registered after t.TempDir, so this runs first: the browser is gone before its profile is removed.
-	t.Cleanup(func() {
-		cancel()
-		cancelAlloc()
-	})
-	sctx, scancel := context.WithTimeout(context.Background(), browserTimeout)
-	defer scancel()
-	started := make(chan error, 1)
-	go func() { started <- chromedp.Do(ctx) }() // starts the browser; its life is bound to ctx, not sctx
-	select {
-	case err := <-started:
-		if err != nil {
-			t.Fatalf("start %s: %v\n%s", exe, err, &out)
-		}
-	case <-sctx.Done():
-		t.Fatalf("start %s: no answer within %v\n%s", exe, browserTimeout, &out)
-	}
-	return ctx
 }
 
 // tab is one browser tab in its own browser context (no cookies shared with any other tab), with the
@@ -465,7 +398,7 @@ func openTab(t *testing.T, browser context.Context, base string, shots *album, p
 	if err := chromedp.Do(tabCtx, chromedp.EmulateViewport(1280, 900)); err != nil {
 		t.Fatalf("open a tab: %v", err)
 	}
-	ctx, cancel := context.WithTimeout(tabCtx, browserTimeout)
+	ctx, cancel := context.WithTimeout(tabCtx, browsertest.Timeout)
 	t.Cleanup(cancel)
 	b := &tab{t: t, browser: browser, tab: tabCtx, ctx: ctx, base: base, shots: shots, prefix: prefix}
 	messages := chromedp.Console(tabCtx) // subscribes now; the goroutine ends with the tab

@@ -21,6 +21,23 @@ func mustClaims(t *testing.T, js string) claimSet {
 	return c
 }
 
+// mapWant maps the JSON claims js with names and subject. With wantErr set the mapping must fail with
+// the sentinel want, its message mentioning wantErr, and ok is false; otherwise it must succeed.
+func mapWant(t *testing.T, js string, names ClaimNames, subject string, want error, wantErr string) (id *Identity, ok bool) {
+	t.Helper()
+	id, err := mapClaims(mustClaims(t, js), names, subject)
+	if wantErr != "" {
+		if !errors.Is(err, want) || !strings.Contains(err.Error(), wantErr) {
+			t.Errorf("got %v, want %v mentioning %q", err, want, wantErr)
+		}
+		return nil, false
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id, true
+}
+
 func TestMapClaimsUserID(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -42,15 +59,9 @@ func TestMapClaimsUserID(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			id, err := mapClaims(mustClaims(t, tt.claims), testNames, "subject")
-			if tt.wantErr != "" {
-				if !errors.Is(err, ErrInvalidUserID) || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Errorf("got %v, want ErrInvalidUserID mentioning %q", err, tt.wantErr)
-				}
+			id, ok := mapWant(t, tt.claims, testNames, "subject", ErrInvalidUserID, tt.wantErr)
+			if !ok {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if id.UserID != tt.want || id.Subject != "subject" {
 				t.Errorf("got %q (subject %q), want %q", id.UserID, id.Subject, tt.want)
@@ -77,15 +88,9 @@ func TestMapClaimsGroups(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			id, err := mapClaims(mustClaims(t, `{"sub":"u","groups":`+tt.groups+`}`), testNames, "u")
-			if tt.wantErr != "" {
-				if !errors.Is(err, ErrInvalidClaim) || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Errorf("got %v, want ErrInvalidClaim mentioning %q", err, tt.wantErr)
-				}
+			id, ok := mapWant(t, `{"sub":"u","groups":`+tt.groups+`}`, testNames, "u", ErrInvalidClaim, tt.wantErr)
+			if !ok {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if !slices.Equal(id.Groups, tt.want) || (id.Groups == nil) != (tt.want == nil) {
 				t.Errorf("got %#v, want %#v", id.Groups, tt.want)
@@ -166,15 +171,9 @@ func TestMapClaimsProfile(t *testing.T) {
 			if tt.name == "unused names are ignored" {
 				names.Email = ""
 			}
-			id, err := mapClaims(mustClaims(t, tt.claims), names, "u")
-			if tt.wantErr != "" {
-				if !errors.Is(err, ErrInvalidClaim) || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Errorf("got %v, want ErrInvalidClaim mentioning %q", err, tt.wantErr)
-				}
+			id, ok := mapWant(t, tt.claims, names, "u", ErrInvalidClaim, tt.wantErr)
+			if !ok {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if id.Organization != tt.wantOrg {
 				t.Errorf("got organization %q, want %q", id.Organization, tt.wantOrg)

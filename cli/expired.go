@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"strings"
 
@@ -20,12 +19,8 @@ var expiredListCommand = &command{
 	synopsis: "list [--json]",
 	help:     "List every expired user (all pages).",
 	maxArgs:  0,
-	flags: func(fs *flag.FlagSet) any {
-		o := &jsonFlag{}
-		addJSON(fs, o)
-		return o
-	},
-	run: runExpiredList,
+	flags:    jsonOnly,
+	run:      runExpiredList,
 }
 
 func runExpiredList(ctx context.Context, r *runner, opts any, _ []string) error {
@@ -62,12 +57,8 @@ var expiredGetCommand = &command{
 	args:     "ID|EMAIL",
 	help:     "Show one expired user by partner user id or email.",
 	minArgs:  1, maxArgs: 1,
-	flags: func(fs *flag.FlagSet) any {
-		o := &jsonFlag{}
-		addJSON(fs, o)
-		return o
-	},
-	run: runExpiredGet,
+	flags: jsonOnly,
+	run:   runExpiredGet,
 }
 
 func runExpiredGet(ctx context.Context, r *runner, opts any, args []string) error {

@@ -177,66 +177,45 @@ func (r *runner) sweepApply(ctx context.Context, o *sweepOpts, rep *sweepReport,
 	var (
 		mu   sync.Mutex // guards output and done
 		done int
-		wg   sync.WaitGroup
 	)
-	work := make(chan int)
-	for range min(o.concurrency, len(batch)) {
-		wg.Go(func() {
-			for i := range work {
-				if ctx.Err() != nil {
-					results[i] = result{status: "skipped"}
-					continue
-				}
-				id := batch[i].ID
-				err := r.client.DeleteUser(ctx, id)
-				res := result{status: "deleted"}
-				switch {
-				case err == nil:
-				case errors.Is(err, talkio.ErrNotFound):
-					res.status = "gone"
-				default:
-					res = result{status: "failed", err: err}
-				}
-				results[i] = res
-				mu.Lock()
-				done++
-				if r.env.IsTerminal {
-					// Clear the progress line so result lines stay whole.
-					fmt.Fprint(r.env.Stderr, clearLine)
-				}
-				if !o.json {
-					switch res.status {
-					case "deleted":
-						fmt.Fprintf(r.env.Stdout, "deleted %s\n", termSafe(id))
-					case "gone":
-						fmt.Fprintf(r.env.Stdout, "already gone %s\n", termSafe(id))
-					}
-				}
-				if res.err != nil {
-					fmt.Fprintf(r.env.Stderr, "error: delete user %q: %s\n", id, describe(res.err))
-				}
-				if r.env.IsTerminal {
-					fmt.Fprintf(r.env.Stderr, "\rsweep: %d/%d ", done, len(batch))
-				}
-				mu.Unlock()
-			}
-		})
-	}
-	sent := 0
-feed:
-	for i := range batch {
+	sent := inParallel(ctx, len(batch), o.concurrency, func(i int) {
 		if ctx.Err() != nil {
-			break
+			results[i] = result{status: "skipped"}
+			return
 		}
-		select {
-		case work <- i:
-			sent++
-		case <-ctx.Done():
-			break feed
+		id := batch[i].ID
+		err := r.client.DeleteUser(ctx, id)
+		res := result{status: "deleted"}
+		switch {
+		case err == nil:
+		case errors.Is(err, talkio.ErrNotFound):
+			res.status = "gone"
+		default:
+			res = result{status: "failed", err: err}
 		}
-	}
-	close(work)
-	wg.Wait()
+		results[i] = res
+		mu.Lock()
+		done++
+		if r.env.IsTerminal {
+			// Clear the progress line so result lines stay whole.
+			fmt.Fprint(r.env.Stderr, clearLine)
+		}
+		if !o.json {
+			switch res.status {
+			case "deleted":
+				fmt.Fprintf(r.env.Stdout, "deleted %s\n", termSafe(id))
+			case "gone":
+				fmt.Fprintf(r.env.Stdout, "already gone %s\n", termSafe(id))
+			}
+		}
+		if res.err != nil {
+			fmt.Fprintf(r.env.Stderr, "error: delete user %q: %s\n", id, describe(res.err))
+		}
+		if r.env.IsTerminal {
+			fmt.Fprintf(r.env.Stderr, "\rsweep: %d/%d ", done, len(batch))
+		}
+		mu.Unlock()
+	})
 	if r.env.IsTerminal && len(batch) > 0 {
 		fmt.Fprint(r.env.Stderr, clearLine)
 	}

@@ -80,34 +80,18 @@ func runUsageReport(ctx context.Context, r *runner, opts any, _ []string) error 
 	var (
 		mu   sync.Mutex
 		done int
-		wg   sync.WaitGroup
 	)
-	work := make(chan int)
-	for range min(o.concurrency, max(len(users), 1)) {
-		wg.Go(func() {
-			for i := range work {
-				stats[i], errs[i] = r.client.GetMonthlyStats(ctx, users[i].ID, &talkio.MonthlyStatsOptions{
-					Month: o.month, Timezone: o.timezone, Language: o.language,
-				})
-				if r.env.IsTerminal {
-					mu.Lock()
-					done++
-					fmt.Fprintf(r.env.Stderr, "\rusage report: %d/%d ", done, len(users))
-					mu.Unlock()
-				}
-			}
+	inParallel(ctx, len(users), o.concurrency, func(i int) {
+		stats[i], errs[i] = r.client.GetMonthlyStats(ctx, users[i].ID, &talkio.MonthlyStatsOptions{
+			Month: o.month, Timezone: o.timezone, Language: o.language,
 		})
-	}
-feed:
-	for i := range users {
-		select {
-		case work <- i:
-		case <-ctx.Done():
-			break feed
+		if r.env.IsTerminal {
+			mu.Lock()
+			done++
+			fmt.Fprintf(r.env.Stderr, "\rusage report: %d/%d ", done, len(users))
+			mu.Unlock()
 		}
-	}
-	close(work)
-	wg.Wait()
+	})
 	if r.env.IsTerminal && len(users) > 0 {
 		fmt.Fprint(r.env.Stderr, clearLine)
 	}

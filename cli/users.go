@@ -32,6 +32,13 @@ func addJSON(fs *flag.FlagSet, o *jsonFlag) {
 	fs.BoolVar(&o.json, "json", false, "print one JSON document instead of a table")
 }
 
+// jsonOnly is the flags of a command whose one flag is --json.
+func jsonOnly(fs *flag.FlagSet) any {
+	o := &jsonFlag{}
+	addJSON(fs, o)
+	return o
+}
+
 // subjectFlag is --subject: naming a person by their identity provider's subject instead of their
 // Talkio id, which in pseudonymous mode nobody can read off anything.
 type subjectFlag struct{ subject string }

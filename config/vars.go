@@ -87,16 +87,7 @@ var Vars = []Var{
 		Example: "$(openssl rand -base64 48)",
 		Help:    "cookie keys, each at least 32 bytes; several comma-separated rotate keys (the first signs, all verify)",
 		parse:   func(c *Config, s string) (err error) { c.SessionKeys, err = parseSessionKeys(s); return err },
-		show: func(c *Config) string {
-			switch n := len(c.SessionKeys); n {
-			case 0:
-				return ""
-			case 1:
-				return "1 key"
-			default:
-				return strconv.Itoa(n) + " keys"
-			}
-		},
+		show:    func(c *Config) string { return secretCount(len(c.SessionKeys), "key") },
 	},
 	{
 		Name: "GATEWAY_SESSION_TTL", Group: GroupGateway, Default: "12h",
@@ -273,16 +264,7 @@ var Vars = []Var{
 		Name: "SCIM_TOKEN", Group: GroupSCIM, Secret: true,
 		Help:  "bearer token(s) of the identity provider's SCIM client, each at least 32 characters; several comma-separated for rotation; set: /scim/v2 is on",
 		parse: func(c *Config, s string) (err error) { c.SCIMTokens, err = parseTokens(s); return err },
-		show: func(c *Config) string {
-			switch n := len(c.SCIMTokens); n {
-			case 0:
-				return ""
-			case 1:
-				return "1 token"
-			default:
-				return strconv.Itoa(n) + " tokens"
-			}
-		},
+		show:  func(c *Config) string { return secretCount(len(c.SCIMTokens), "token") },
 	},
 	{
 		Name: "SCIM_USER_ID_ATTRIBUTE", Group: GroupSCIM, Default: SCIMAttributeExternalID,
@@ -320,16 +302,7 @@ var Vars = []Var{
 		Name: "LTI_TOOL_KEY", Group: GroupLTI, Secret: true,
 		Help:  "the tool's PEM RSA private key(s), at least 2048 bits; several concatenated for rotation, the first signs (required with LTI_PLATFORMS)",
 		parse: func(c *Config, s string) (err error) { c.LTIToolKeys, err = parseRSAKeys(s); return err },
-		show: func(c *Config) string {
-			switch n := len(c.LTIToolKeys); n {
-			case 0:
-				return ""
-			case 1:
-				return "1 key"
-			default:
-				return strconv.Itoa(n) + " keys"
-			}
-		},
+		show:  func(c *Config) string { return secretCount(len(c.LTIToolKeys), "key") },
 	},
 	{
 		Name: "LTI_TEMPLATES", Group: GroupLTI, Example: "books-literature=Books & Literature,travel=Travel",
@@ -418,4 +391,17 @@ func Known(name string) bool {
 		}
 	}
 	return false
+}
+
+// secretCount is what a secret list shows instead of its values: "" when empty, else "1 key", "2 keys"
+// (redactedValue keeps a plural count, so a rotation shows in the start-up line).
+func secretCount(n int, noun string) string {
+	switch n {
+	case 0:
+		return ""
+	case 1:
+		return "1 " + noun
+	default:
+		return strconv.Itoa(n) + " " + noun + "s"
+	}
 }

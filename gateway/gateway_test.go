@@ -26,15 +26,7 @@ func TestDemoModeServesHealthAndHome(t *testing.T) {
 		{"/", "Demo mode"},
 		{"/idp/.well-known/openid-configuration", `"issuer":"` + gw.URL() + `/idp"`},
 	} {
-		resp, err := http.Get(gw.URL() + tc.path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), tc.want) {
-			t.Errorf("GET %s: %d, body lacks %q", tc.path, resp.StatusCode, tc.want)
-		}
+		wantServed(t, gw.URL(), tc.path, tc.want)
 	}
 }
 
@@ -178,14 +170,20 @@ func TestDemoEntryPoints(t *testing.T) {
 		{"/lti/jwks", `"kty":"RSA"`},
 		{"/lti/config", gw.URL() + "/lti/launch"},
 	} {
-		resp, err := http.Get(gw.URL() + tc.path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), tc.want) {
-			t.Errorf("GET %s: %d, body lacks %q", tc.path, resp.StatusCode, tc.want)
-		}
+		wantServed(t, gw.URL(), tc.path, tc.want)
+	}
+}
+
+// wantServed checks that GET base+path answers 200 with a body that contains want.
+func wantServed(t *testing.T, base, path, want string) {
+	t.Helper()
+	resp, err := http.Get(base + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), want) {
+		t.Errorf("GET %s: %d, body lacks %q", path, resp.StatusCode, want)
 	}
 }

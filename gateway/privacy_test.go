@@ -20,8 +20,6 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"golang.org/x/net/html"
-
 	"talkio-gateway/auth"
 	"talkio-gateway/demo/idp"
 	"talkio-gateway/demo/idp/idptest"
@@ -220,24 +218,7 @@ func (b *privBrowser) openTutor(t *testing.T, base string) string {
 // byID is the text of the element with the id, "" when there is none.
 func byID(t *testing.T, body, id string) string {
 	t.Helper()
-	doc, err := html.Parse(strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var found *html.Node
-	var walk func(*html.Node)
-	walk = func(n *html.Node) {
-		for _, a := range n.Attr {
-			if a.Key == "id" && a.Val == id && found == nil {
-				found = n
-			}
-		}
-		for c := n.FirstChild; c != nil; c = c.NextSibling {
-			walk(c)
-		}
-	}
-	walk(doc)
-	return testutil.Text(found)
+	return testutil.Text(testutil.ByID(t, body, id))
 }
 
 // TestPseudonymousIDsEndToEnd: with TALKIO_USER_ID_MODE=pseudonymous the Talkio id is the keyed hash of

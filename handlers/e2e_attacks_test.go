@@ -50,7 +50,7 @@ func TestHostileInputs(t *testing.T) {
 					t.Errorf("%s %s?%.60s: got %d %q, want 400", name, route, q, r.StatusCode, r.location())
 					continue
 				}
-				if findByID(t, r.body, "request-id") == nil {
+				if testutil.ByID(t, r.body, "request-id") == nil {
 					t.Errorf("%s?%.60s: 400 page without request id", route, q)
 				}
 			}
@@ -85,7 +85,7 @@ func TestAttackListThroughRoutes(t *testing.T) {
 	b := e.browser("jonas")
 	b.signIn()
 	out := e.browser("jonas")
-	for _, a := range readAttackList(t) {
+	for _, a := range readAttackList() {
 		r := b.get("/open?path=" + url.QueryEscape(a))
 		switch r.StatusCode {
 		case http.StatusBadRequest:
@@ -141,8 +141,8 @@ func TestReplayedCallback(t *testing.T) {
 	if r.StatusCode != http.StatusBadRequest {
 		t.Fatalf("replayed callback: got %d, want 400", r.StatusCode)
 	}
-	action := findByID(t, r.body, "error-action")
-	if action == nil || attr(action, "href") != "/login" || testutil.Text(action) != "Sign in again" {
+	action := testutil.ByID(t, r.body, "error-action")
+	if action == nil || testutil.Attr(action, "href") != "/login" || testutil.Text(action) != "Sign in again" {
 		t.Errorf("replayed callback page: want one Sign in again link to /login, got %v", action)
 	}
 	if loc := r.location(); loc != "" {
@@ -178,7 +178,7 @@ func TestTamperedSessionCookie(t *testing.T) {
 		cookies = append(cookies, c)
 	}
 	b.client.Jar.SetCookies(gw, cookies)
-	if findByID(t, b.get("/").body, "sign-in") == nil {
+	if testutil.ByID(t, b.get("/").body, "sign-in") == nil {
 		t.Error("tampered session: home page not signed out")
 	}
 	r := b.get("/open")

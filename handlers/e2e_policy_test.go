@@ -43,7 +43,7 @@ func TestGroupsPolicy(t *testing.T) {
 	if e2.callsTo("*") != 0 {
 		t.Errorf("a refused user cost Partner API calls: %v", endpoints(e2.sim.Calls()))
 	}
-	if findByID(t, e2.browser("maya").get("/").body, "sign-in") == nil {
+	if testutil.ByID(t, e2.browser("maya").get("/").body, "sign-in") == nil {
 		t.Error("refused user got a session")
 	}
 }
@@ -78,8 +78,8 @@ func TestTalkioDown(t *testing.T) {
 		t.Fatalf("Talkio down: got %d, want 502", r.StatusCode)
 	}
 	rid := r.Header.Get("X-Request-ID")
-	if rid == "" || testutil.Text(findByID(t, r.body, "request-id")) != rid {
-		t.Errorf("502 page request id %q, header %q", testutil.Text(findByID(t, r.body, "request-id")), rid)
+	if rid == "" || testutil.Text(testutil.ByID(t, r.body, "request-id")) != rid {
+		t.Errorf("502 page request id %q, header %q", testutil.Text(testutil.ByID(t, r.body, "request-id")), rid)
 	}
 	if strings.Contains(r.body, "goroutine") || strings.Contains(r.body, "talkio:") || strings.Contains(r.body, "EOF") {
 		t.Error("502 page shows internal detail")
@@ -109,7 +109,7 @@ func TestTalkioDown(t *testing.T) {
 	if r.StatusCode != http.StatusServiceUnavailable {
 		t.Errorf("sign-in while Talkio answers 503: got %d, want 503", r.StatusCode)
 	}
-	if a := findByID(t, r.body, "error-action"); a == nil || attr(a, "href") != "/login" {
+	if a := testutil.ByID(t, r.body, "error-action"); a == nil || testutil.Attr(a, "href") != "/login" {
 		t.Errorf("sign-in failure page offers no retry: %v", a)
 	}
 }
@@ -143,7 +143,7 @@ func TestOrganizationRouting(t *testing.T) {
 	if pref, ok := e.sim.OrganizationPreference("acme-school", "demo-maya"); !ok || pref != "acme-college" {
 		t.Errorf("Maya's organization preference: got %q %v, want acme-college", pref, ok)
 	}
-	if got := testutil.Text(findByID(t, maya.get("/").body, "profile-org")); got != "acme-college" {
+	if got := testutil.Text(testutil.ByID(t, maya.get("/").body, "profile-org")); got != "acme-college" {
 		t.Errorf("home shows organization %q", got)
 	}
 	e.sim.ResetCalls()
@@ -176,7 +176,7 @@ func TestUserDeletedSinceLogin(t *testing.T) {
 	if r.StatusCode != http.StatusFound || !e.startsSignIn(r.location()) {
 		t.Fatalf("deleted user's /open: got %d %q", r.StatusCode, r.location())
 	}
-	if findByID(t, b.get("/").body, "sign-in") == nil {
+	if testutil.ByID(t, b.get("/").body, "sign-in") == nil {
 		t.Error("session not cleared")
 	}
 	// Signing in again recreates the user and lands in Talkio.

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/net/html"
 
 	"talkio-gateway/auth"
+	"talkio-gateway/internal/testutil"
 	"talkio-gateway/talkio/talkiotest"
 )
 
@@ -21,7 +22,7 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 	var tokens []string
 	for _, q := range []string{"", "?template=books-literature", "?path=app%2Fchat"} {
 		tokens = append(tokens, e.tokenFrom(b.get("/open"+q).location()))
-		src := attr(findByID(t, b.get("/embed"+q).body, "talkio-frame"), "src")
+		src := testutil.Attr(testutil.ByID(t, b.get("/embed"+q).body, "talkio-frame"), "src")
 		tokens = append(tokens, e.tokenFrom(src))
 	}
 	b.get("/open?path=//evil.example")
@@ -64,16 +65,16 @@ func TestStrictCookiesContinuePage(t *testing.T) {
 	if r.StatusCode != http.StatusOK || r.Request.URL.Path != "/auth/callback" {
 		t.Fatalf("sign-in ended at %s with %d, want the continue page at the callback", r.Request.URL, r.StatusCode)
 	}
-	doc := parseHTML(t, r.body)
+	doc := testutil.ParseHTML(t, r.body)
 	const want = "/embed?template=books-literature"
-	refresh := findNode(doc, func(n *html.Node) bool { return n.Data == "meta" && attr(n, "http-equiv") == "refresh" })
-	if refresh == nil || attr(refresh, "content") != "0;url="+want {
+	refresh := testutil.FindNode(doc, func(n *html.Node) bool { return n.Data == "meta" && testutil.Attr(n, "http-equiv") == "refresh" })
+	if refresh == nil || testutil.Attr(refresh, "content") != "0;url="+want {
 		t.Fatalf("continue page refresh = %v, want 0;url=%s", refresh, want)
 	}
-	if link := findByID(t, r.body, "continue"); link == nil || attr(link, "href") != want {
+	if link := testutil.ByID(t, r.body, "continue"); link == nil || testutil.Attr(link, "href") != want {
 		t.Fatalf("continue link missing or wrong")
 	}
-	if r := b.get(want); r.StatusCode != http.StatusOK || findByID(t, r.body, "talkio-frame") == nil {
+	if r := b.get(want); r.StatusCode != http.StatusOK || testutil.ByID(t, r.body, "talkio-frame") == nil {
 		t.Fatalf("GET %s after the continue page: %d %q", want, r.StatusCode, r.location())
 	}
 }

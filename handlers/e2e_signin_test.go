@@ -47,10 +47,10 @@ func TestFirstLoginCreatesUser(t *testing.T) {
 
 	// The home page shows who is signed in.
 	home := b.get("/")
-	if got := testutil.Text(findByID(t, home.body, "profile-name")); got != "Eleanor Hughes" {
+	if got := testutil.Text(testutil.ByID(t, home.body, "profile-name")); got != "Eleanor Hughes" {
 		t.Errorf("profile name: got %q", got)
 	}
-	if got := testutil.Text(findByID(t, home.body, "profile-type")); got != "member" {
+	if got := testutil.Text(testutil.ByID(t, home.body, "profile-type")); got != "member" {
 		t.Errorf("profile type: got %q", got)
 	}
 	if cc := home.Header.Get("Cache-Control"); cc != "no-store" {
@@ -108,8 +108,8 @@ func TestOpenReturningUser(t *testing.T) {
 
 	// The token works once at the Talkio app.
 	app := b.get(mustParseURL(t, b.get("/open").location()).String())
-	if app.StatusCode != http.StatusOK || testutil.Text(findByID(t, app.body, "user-id")) != "demo-jonas" {
-		t.Errorf("Talkio app page: got %d %q", app.StatusCode, testutil.Text(findByID(t, app.body, "reason")))
+	if app.StatusCode != http.StatusOK || testutil.Text(testutil.ByID(t, app.body, "user-id")) != "demo-jonas" {
+		t.Errorf("Talkio app page: got %d %q", app.StatusCode, testutil.Text(testutil.ByID(t, app.body, "reason")))
 	}
 }
 
@@ -142,7 +142,7 @@ func TestOpenTemplateAfterSignIn(t *testing.T) {
 	checkTalkioLocation(t, loc, e.sim.URL, "app/chat?t=books-literature")
 
 	app := b.get(loc)
-	if got := testutil.Text(findByID(t, app.body, "path")); got != "app/chat?t=books-literature" {
+	if got := testutil.Text(testutil.ByID(t, app.body, "path")); got != "app/chat?t=books-literature" {
 		t.Errorf("Talkio app got path %q", got)
 	}
 }
@@ -171,21 +171,21 @@ func TestEmbed(t *testing.T) {
 			if r.StatusCode != http.StatusOK {
 				t.Fatalf("got %d: %s", r.StatusCode, errorText(r.body))
 			}
-			doc := parseHTML(t, r.body)
-			frame := findNode(doc, func(n *html.Node) bool { return n.Data == "iframe" })
+			doc := testutil.ParseHTML(t, r.body)
+			frame := testutil.FindNode(doc, func(n *html.Node) bool { return n.Data == "iframe" })
 			if frame == nil {
 				t.Fatal("no iframe")
 			}
-			if got := attr(frame, "id"); got != "talkio-frame" {
+			if got := testutil.Attr(frame, "id"); got != "talkio-frame" {
 				t.Errorf("iframe id: got %q", got)
 			}
-			if got := attr(frame, "allow"); got != "microphone; screen-wake-lock" {
+			if got := testutil.Attr(frame, "allow"); got != "microphone; screen-wake-lock" {
 				t.Errorf("iframe allow: got %q", got)
 			}
-			if got := attr(frame, "title"); got != "Talkio tutor" {
+			if got := testutil.Attr(frame, "title"); got != "Talkio tutor" {
 				t.Errorf("iframe title: got %q", got)
 			}
-			src := attr(frame, "src")
+			src := testutil.Attr(frame, "src")
 			e.tokenFrom(src)
 			q := mustParseURL(t, src).Query()
 			if q.Get("path") != tt.wantPath {
@@ -194,8 +194,8 @@ func TestEmbed(t *testing.T) {
 			if got := q.Get("hide-chat-sidebar") == "true"; got != tt.wantHide {
 				t.Errorf("hide-chat-sidebar: got %v, want %v (src %s)", got, tt.wantHide, src)
 			}
-			link := findNode(doc, func(n *html.Node) bool { return attr(n, "id") == "open-new-tab" })
-			if link == nil || attr(link, "href") != tt.wantNewTab || attr(link, "target") != "_blank" || attr(link, "rel") != "noopener" {
+			link := testutil.FindNode(doc, func(n *html.Node) bool { return testutil.Attr(n, "id") == "open-new-tab" })
+			if link == nil || testutil.Attr(link, "href") != tt.wantNewTab || testutil.Attr(link, "target") != "_blank" || testutil.Attr(link, "rel") != "noopener" {
 				t.Errorf("new-tab link: got %v", link)
 			} else if testutil.Text(link) != "Open in a new tab" {
 				t.Errorf("new-tab link text %q", testutil.Text(link))

@@ -349,7 +349,7 @@ func (b *browser) signIn() {
 	if r.StatusCode != http.StatusOK || r.Request.URL.Path != "/" {
 		b.e.t.Fatalf("sign-in as %s ended at %s with %d: %s", b.user, r.Request.URL, r.StatusCode, errorText(r.body))
 	}
-	if findByID(b.e.t, r.body, "sign-out") == nil {
+	if testutil.ByID(b.e.t, r.body, "sign-out") == nil {
 		b.e.t.Fatalf("home page after sign-in as %s shows no sign-out button", b.user)
 	}
 }
@@ -390,50 +390,13 @@ func (e *env) logLines() []string {
 	return out
 }
 
-// HTML helpers: pages are checked by parsing, not by string equality.
-
-func parseHTML(tb testing.TB, s string) *html.Node {
-	tb.Helper()
-	doc, err := html.Parse(strings.NewReader(s))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return doc
-}
-
-func findNode(n *html.Node, match func(*html.Node) bool) *html.Node {
-	if n.Type == html.ElementNode && match(n) {
-		return n
-	}
-	for c := n.FirstChild; c != nil; c = c.NextSibling {
-		if f := findNode(c, match); f != nil {
-			return f
-		}
-	}
-	return nil
-}
-
-func findByID(tb testing.TB, body, id string) *html.Node {
-	tb.Helper()
-	return findNode(parseHTML(tb, body), func(n *html.Node) bool { return attr(n, "id") == id })
-}
-
-func attr(n *html.Node, name string) string {
-	for _, a := range n.Attr {
-		if a.Key == name {
-			return a.Val
-		}
-	}
-	return ""
-}
-
 // errorText is an error page's message, for failure output.
 func errorText(body string) string {
 	doc, err := html.Parse(strings.NewReader(body))
 	if err != nil {
 		return body
 	}
-	if n := findNode(doc, func(n *html.Node) bool { return attr(n, "id") == "error-message" }); n != nil {
+	if n := testutil.FindNode(doc, func(n *html.Node) bool { return testutil.Attr(n, "id") == "error-message" }); n != nil {
 		return testutil.Text(n)
 	}
 	if len(body) > 300 {

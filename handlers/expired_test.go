@@ -46,7 +46,7 @@ func TestExpiredAccountWhateverTheAPIAnswers(t *testing.T) {
 					t.Errorf("%s: %d expired-user lookups, want 1", route, n)
 				}
 			}
-			if findByID(t, b.get("/").body, "sign-out") == nil {
+			if testutil.ByID(t, b.get("/").body, "sign-out") == nil {
 				t.Error("the session was dropped; the person would bounce through the sign-in")
 			}
 
@@ -96,11 +96,11 @@ func TestIDClaimThatIsAnotherUsersEmail(t *testing.T) {
 	b := e.browser("mallory")
 	b.signIn()
 	home := b.get("/")
-	if got := testutil.Text(findByID(t, home.body, "profile-type")); got != talkio.UserTypeMember {
+	if got := testutil.Text(testutil.ByID(t, home.body, "profile-type")); got != talkio.UserTypeMember {
 		t.Errorf("profile type %q, want member", got)
 	}
 	app := b.get(b.get("/open").location())
-	if got := testutil.Text(findByID(t, app.body, "user-id")); got != "eleanor.hughes@school.example" {
+	if got := testutil.Text(testutil.ByID(t, app.body, "user-id")); got != "eleanor.hughes@school.example" {
 		t.Errorf("Talkio app signed in %q", got)
 	}
 	if u, _ := e.sim.User(testOrg, "demo-eleanor"); u.UserName != "Eleanor Hughes" || u.UserType != talkio.UserTypeFacilitator {

@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -11,6 +10,7 @@ import (
 
 	"talkio-gateway/auth"
 	"talkio-gateway/demo/idp"
+	"talkio-gateway/internal/testutil"
 	"talkio-gateway/provision"
 	"talkio-gateway/talkio/talkiotest"
 )
@@ -76,26 +76,8 @@ func wantHops(t *testing.T, got []string, want ...string) {
 // (with status) of the next len(phase) calls, in any order among themselves.
 func wantCallPhases(t *testing.T, e *env, phases ...[]string) {
 	t.Helper()
-	var got []string
-	for _, c := range e.sim.Calls() {
-		got = append(got, fmt.Sprintf("%s %d", c.Endpoint, c.StatusCode))
-	}
-	var want []string
-	for _, p := range phases {
-		want = append(want, p...)
-	}
-	if len(got) != len(want) {
-		t.Fatalf("Partner API calls %q, want %q in phases %q", got, want, phases)
-	}
-	i := 0
-	for _, p := range phases {
-		have, w := slices.Clone(got[i:i+len(p)]), slices.Clone(p)
-		slices.Sort(have)
-		slices.Sort(w)
-		if !slices.Equal(have, w) {
-			t.Errorf("calls %d..%d: got %q, want %q (all: %q)", i, i+len(p)-1, have, w, got)
-		}
-		i += len(p)
+	if diff := talkiotest.CheckPhases(e.sim.Calls(), phases...); diff != "" {
+		t.Fatal(diff)
 	}
 }
 
@@ -166,17 +148,17 @@ func TestJourneySessionlessPersonEmbed(t *testing.T) {
 	if r.StatusCode != http.StatusOK {
 		t.Fatalf("embed after sign-in: %d %s", r.StatusCode, errorText(r.body))
 	}
-	frame := findByID(t, r.body, "talkio-frame")
+	frame := testutil.ByID(t, r.body, "talkio-frame")
 	if frame == nil {
 		t.Fatal("no talkio-frame on the page the callback answered")
 	}
-	src := attr(frame, "src")
+	src := testutil.Attr(frame, "src")
 	checkTalkioLocation(t, src, e.sim.URL, "app/chat?t=books-literature")
 	e.tokenFrom(src)
 	if got := mustParseURL(t, src).Query().Get("hide-chat-sidebar"); got != "true" {
 		t.Errorf("frame src hide-chat-sidebar %q, want true", got)
 	}
-	if a := findByID(t, r.body, "open-new-tab"); a == nil || attr(a, "href") != "/open?template=books-literature" {
+	if a := testutil.ByID(t, r.body, "open-new-tab"); a == nil || testutil.Attr(a, "href") != "/open?template=books-literature" {
 		t.Errorf("new-tab link %v, want /open?template=books-literature", a)
 	}
 	wantCallPhases(t, e, []string{jTok200, jGet200})
@@ -222,16 +204,16 @@ func TestJourneyStrictCookies(t *testing.T) {
 	hops, r := b.journey("/embed?template=books-literature")
 	wantHops(t, hops, "/embed", "/auth/callback")
 	const want = "/embed?template=books-literature"
-	if r.StatusCode != http.StatusOK || findByID(t, r.body, "continue") == nil {
+	if r.StatusCode != http.StatusOK || testutil.ByID(t, r.body, "continue") == nil {
 		t.Fatalf("strict embed sign-in ended with %d, want the continue page: %s", r.StatusCode, errorText(r.body))
 	}
-	if href := attr(findByID(t, r.body, "continue"), "href"); href != want {
+	if href := testutil.Attr(testutil.ByID(t, r.body, "continue"), "href"); href != want {
 		t.Fatalf("continue link %q, want %q", href, want)
 	}
 	wantCallPhases(t, e, []string{jGet200})
 	e.sim.ResetCalls()
 	next := b.get(want)
-	if next.StatusCode != http.StatusOK || findByID(t, next.body, "talkio-frame") == nil {
+	if next.StatusCode != http.StatusOK || testutil.ByID(t, next.body, "talkio-frame") == nil {
 		t.Fatalf("GET %s after the continue page: %d %s", want, next.StatusCode, errorText(next.body))
 	}
 	wantCallPhases(t, e, []string{jTok200})
@@ -262,7 +244,7 @@ func TestJourneyCallbackOpenLimit(t *testing.T) {
 	if n := e.callsTo(talkiotest.EndpointUserToken); n != 0 {
 		t.Errorf("token calls beyond the limit: %d, want 0", n)
 	}
-	if findByID(t, b.get("/").body, "sign-out") == nil {
+	if testutil.ByID(t, b.get("/").body, "sign-out") == nil {
 		t.Error("the refused open left the browser signed out")
 	}
 	if r := b.get("/open"); r.StatusCode != http.StatusTooManyRequests {
@@ -292,8 +274,8 @@ func TestJourneySignedOutLinks(t *testing.T) {
 	if r.StatusCode != http.StatusBadGateway {
 		t.Fatalf("token failure at the callback: %d, want 502", r.StatusCode)
 	}
-	a := findByID(t, r.body, "error-action")
-	if want := "/login?return_to=" + url.QueryEscape("/open?template=books-literature"); a == nil || attr(a, "href") != want {
+	a := testutil.ByID(t, r.body, "error-action")
+	if want := "/login?return_to=" + url.QueryEscape("/open?template=books-literature"); a == nil || testutil.Attr(a, "href") != want {
 		t.Errorf("error action %v, want %s", a, want)
 	}
 }

@@ -112,18 +112,9 @@ func (s *server) tutorURL(c echo.Context, l *tutorLink) (tutor string, signedOut
 // token, at the link's path or template. Signed out, it goes straight to the
 // provider; the callback then finishes the open itself.
 func (s *server) handleOpen(c echo.Context) error {
-	l, err := parseTutorLink(c.Request().URL.RawQuery)
-	if err != nil {
-		return err
-	}
-	tutor, signedOut, err := s.tutorURL(c, l)
-	switch {
-	case err != nil:
-		return err
-	case signedOut:
-		return s.beginSignIn(c, l.localURL("/open"))
-	}
-	return c.Redirect(http.StatusFound, tutor)
+	return s.serveTutorLink(c, "/open", func(tutor string, _ *tutorLink) error {
+		return c.Redirect(http.StatusFound, tutor)
+	})
 }
 
 // handleEmbed handles "GET /embed": a page with the Talkio app in a
@@ -132,6 +123,15 @@ func (s *server) handleOpen(c echo.Context) error {
 // browsers that block the framed app's cookies. Signed out, it goes straight
 // to the provider, like /open.
 func (s *server) handleEmbed(c echo.Context) error {
+	return s.serveTutorLink(c, "/embed", func(tutor string, l *tutorLink) error {
+		return s.renderEmbed(c, tutor, l)
+	})
+}
+
+// serveTutorLink is what /open and /embed share: parse the link, fetch a fresh
+// Talkio login URL for it and hand that to answer; signed out, begin a sign-in
+// that comes back to route.
+func (s *server) serveTutorLink(c echo.Context, route string, answer func(tutor string, l *tutorLink) error) error {
 	l, err := parseTutorLink(c.Request().URL.RawQuery)
 	if err != nil {
 		return err
@@ -141,9 +141,9 @@ func (s *server) handleEmbed(c echo.Context) error {
 	case err != nil:
 		return err
 	case signedOut:
-		return s.beginSignIn(c, l.localURL("/embed"))
+		return s.beginSignIn(c, l.localURL(route))
 	}
-	return s.renderEmbed(c, tutor, l)
+	return answer(tutor, l)
 }
 
 // renderEmbed answers the embed page for the Talkio login URL tutor, at /embed

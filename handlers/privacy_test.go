@@ -50,7 +50,7 @@ func TestHomePagePrivacy(t *testing.T) {
 				t.Errorf("profile id %q, want %q", got, want)
 			}
 			if !tc.demo {
-				if n := findByID(t, home, "privacy"); n != nil {
+				if n := testutil.ByID(t, home, "privacy"); n != nil {
 					t.Errorf("a production home page shows the privacy section: %s", testutil.Text(n))
 				}
 				return
@@ -73,5 +73,5 @@ func TestHomePagePrivacy(t *testing.T) {
 
 func textByID(t *testing.T, body, id string) string {
 	t.Helper()
-	return testutil.Text(findByID(t, body, id))
+	return testutil.Text(testutil.ByID(t, body, id))
 }

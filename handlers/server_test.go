@@ -34,13 +34,13 @@ func TestProviderDownAtStart(t *testing.T) {
 	if r.StatusCode != http.StatusServiceUnavailable || r.Header.Get("Retry-After") == "" {
 		t.Fatalf("login while the provider is down: %d, Retry-After %q", r.StatusCode, r.Header.Get("Retry-After"))
 	}
-	if got := testutil.Text(findByID(t, r.body, "error-title")); got != "Sign-in temporarily unavailable" {
+	if got := testutil.Text(testutil.ByID(t, r.body, "error-title")); got != "Sign-in temporarily unavailable" {
 		t.Errorf("page title %q", got)
 	}
-	if a := findByID(t, r.body, "error-action"); a == nil || attr(a, "href") != "/login?return_to=%2Fopen" {
+	if a := testutil.ByID(t, r.body, "error-action"); a == nil || testutil.Attr(a, "href") != "/login?return_to=%2Fopen" {
 		t.Errorf("retry link: %v", a)
 	}
-	if findByID(t, b.get("/").body, "sign-in") == nil {
+	if testutil.ByID(t, b.get("/").body, "sign-in") == nil {
 		t.Error("home page does not render while the provider is down")
 	}
 
@@ -89,12 +89,12 @@ func TestStatic(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, envConfig{})
 	b := e.browser("jonas")
-	doc := parseHTML(t, b.get("/").body)
-	css := findNode(doc, func(n *html.Node) bool { return n.Data == "link" && attr(n, "rel") == "stylesheet" })
-	if css == nil || !strings.HasPrefix(attr(css, "href"), "/static/app.css?v=") {
+	doc := testutil.ParseHTML(t, b.get("/").body)
+	css := testutil.FindNode(doc, func(n *html.Node) bool { return n.Data == "link" && testutil.Attr(n, "rel") == "stylesheet" })
+	if css == nil || !strings.HasPrefix(testutil.Attr(css, "href"), "/static/app.css?v=") {
 		t.Fatalf("stylesheet link: %v", css)
 	}
-	r := b.get(attr(css, "href"))
+	r := b.get(testutil.Attr(css, "href"))
 	if r.StatusCode != http.StatusOK || !strings.HasPrefix(r.Header.Get("Content-Type"), "text/css") ||
 		r.Header.Get("Cache-Control") != "public, max-age=31536000, immutable" || !strings.Contains(r.body, "font-family") {
 		t.Errorf("versioned stylesheet: %d %q %q", r.StatusCode, r.Header.Get("Content-Type"), r.Header.Get("Cache-Control"))
@@ -117,10 +117,10 @@ func TestNotFoundAndMethodNotAllowed(t *testing.T) {
 	e := newEnv(t, envConfig{})
 	b := e.browser("jonas")
 	r := b.get("/no/such/page")
-	if r.StatusCode != http.StatusNotFound || testutil.Text(findByID(t, r.body, "error-title")) != "Page not found" {
-		t.Errorf("unknown route: %d %q", r.StatusCode, testutil.Text(findByID(t, r.body, "error-title")))
+	if r.StatusCode != http.StatusNotFound || testutil.Text(testutil.ByID(t, r.body, "error-title")) != "Page not found" {
+		t.Errorf("unknown route: %d %q", r.StatusCode, testutil.Text(testutil.ByID(t, r.body, "error-title")))
 	}
-	if rid := testutil.Text(findByID(t, r.body, "request-id")); rid == "" || rid != r.Header.Get("X-Request-ID") {
+	if rid := testutil.Text(testutil.ByID(t, r.body, "request-id")); rid == "" || rid != r.Header.Get("X-Request-ID") {
 		t.Errorf("404 request id %q, header %q", rid, r.Header.Get("X-Request-ID"))
 	}
 	r, err := b.do(http.MethodPost, "/open", nil, nil)
@@ -166,7 +166,7 @@ func TestPanicIsA500Page(t *testing.T) {
 	if strings.Contains(r.body, "kaboom") || strings.Contains(r.body, "goroutine") {
 		t.Error("500 page shows the panic")
 	}
-	if findByID(t, r.body, "request-id") == nil || !strings.Contains(errorText(r.body), "the school office") {
+	if testutil.ByID(t, r.body, "request-id") == nil || !strings.Contains(errorText(r.body), "the school office") {
 		t.Errorf("500 page: %q", errorText(r.body))
 	}
 	var n int
@@ -230,7 +230,7 @@ func TestDemoPortal(t *testing.T) {
 		"sign-in":                "/login",
 	}
 	for id, href := range links {
-		if n := findByID(t, home.body, id); n == nil || attr(n, "href") != href {
+		if n := testutil.ByID(t, home.body, id); n == nil || testutil.Attr(n, "href") != href {
 			t.Errorf("#%s: got %v, want href %q", id, n, href)
 		}
 	}
@@ -239,17 +239,17 @@ func TestDemoPortal(t *testing.T) {
 	pages["signed-in home"] = b.get("/")
 	pages["embed"] = b.get("/embed")
 	for name, r := range pages {
-		if got := testutil.Text(findByID(t, r.body, "demo-banner")); got != "Demo mode — not for production" {
+		if got := testutil.Text(testutil.ByID(t, r.body, "demo-banner")); got != "Demo mode — not for production" {
 			t.Errorf("%s page banner: %q", name, got)
 		}
 	}
-	if n := findByID(t, pages["signed-in home"].body, "open-tutor"); n == nil {
+	if n := testutil.ByID(t, pages["signed-in home"].body, "open-tutor"); n == nil {
 		t.Error("signed-in demo home has no Open tutor link")
 	}
 
 	// Without demo mode there is no banner.
 	plain := newEnv(t, envConfig{})
-	if findByID(t, plain.browser("jonas").get("/").body, "demo-banner") != nil {
+	if testutil.ByID(t, plain.browser("jonas").get("/").body, "demo-banner") != nil {
 		t.Error("banner outside demo mode")
 	}
 }

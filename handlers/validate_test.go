@@ -1,16 +1,15 @@
 package handlers
 
 import (
-	"bufio"
 	"context"
 	"net/http"
 	"net/url"
-	"os"
 	"slices"
 	"strings"
 	"testing"
 
 	"talkio-gateway/cli"
+	"talkio-gateway/internal/testutil/attacklist"
 )
 
 // The tutor-link rule itself (AppPath, the login URL) is tested where it lives, in talkio/spec.
@@ -170,7 +169,7 @@ func checkReturnTo(t *testing.T, got string) {
 // query of harmless parameters, and they resolve to a page of this gateway.
 // (The same list against the tutor-link rule: talkio/spec's TestAppPathAttackList.)
 func TestAttackListReturnTo(t *testing.T) {
-	attacks := readAttackList(t)
+	attacks := readAttackList()
 	if len(attacks) < 500 {
 		t.Fatalf("read %d attack lines, want the whole list", len(attacks))
 	}
@@ -186,22 +185,14 @@ func TestAttackListReturnTo(t *testing.T) {
 	}
 }
 
-func readAttackList(tb testing.TB) []string {
-	tb.Helper()
-	f, err := os.Open("testdata/openredirects.txt")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer f.Close()
+// readAttackList is the attack list without its empty line, which is no attack (an absent return-to or
+// path), so the counts below are of the attacks alone.
+func readAttackList() []string {
 	var lines []string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if l := sc.Text(); l != "" {
+	for _, l := range attacklist.Lines() {
+		if l != "" {
 			lines = append(lines, l)
 		}
-	}
-	if err := sc.Err(); err != nil {
-		tb.Fatal(err)
 	}
 	return lines
 }
@@ -253,7 +244,7 @@ func TestTutorLinkVerdicts(t *testing.T) {
 		{template: "a b"},
 	}
 	all := slices.Clone(routed)
-	for _, a := range readAttackList(t) {
+	for _, a := range readAttackList() {
 		all = append(all, input{path: a})
 	}
 

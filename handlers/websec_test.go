@@ -37,11 +37,11 @@ func TestLogout(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if r.StatusCode != http.StatusForbidden || testutil.Text(findByID(t, r.body, "error-title")) != "Please try again" {
+		if r.StatusCode != http.StatusForbidden || testutil.Text(testutil.ByID(t, r.body, "error-title")) != "Please try again" {
 			t.Errorf("logout with %v: got %d %q, want the 403 page", h, r.StatusCode, errorText(r.body))
 		}
 	}
-	if findByID(t, b.get("/").body, "sign-out") == nil {
+	if testutil.ByID(t, b.get("/").body, "sign-out") == nil {
 		t.Fatal("a refused logout signed the user out")
 	}
 
@@ -72,7 +72,7 @@ func TestLogout(t *testing.T) {
 		if back.StatusCode != http.StatusFound || back.location() != e.gw.URL+"/" {
 			t.Errorf("provider's end_session: got %d → %q, want 302 → %s/", back.StatusCode, back.location(), e.gw.URL)
 		}
-		if findByID(t, b.get("/").body, "sign-in") == nil {
+		if testutil.ByID(t, b.get("/").body, "sign-in") == nil {
 			t.Error("still signed in after logout")
 		}
 		for _, c := range b.client.Jar.Cookies(mustParseURL(t, e.gw.URL)) {
@@ -101,15 +101,15 @@ func TestLogoutPage(t *testing.T) {
 		if r.StatusCode != http.StatusOK {
 			t.Fatalf("GET /logout: %d", r.StatusCode)
 		}
-		form := findByID(t, r.body, "sign-out-form")
-		if form == nil || attr(form, "method") != "post" || attr(form, "action") != "/logout" || findByID(t, r.body, "sign-out") == nil {
+		form := testutil.ByID(t, r.body, "sign-out-form")
+		if form == nil || testutil.Attr(form, "method") != "post" || testutil.Attr(form, "action") != "/logout" || testutil.ByID(t, r.body, "sign-out") == nil {
 			t.Errorf("GET /logout (signed in %t): no sign-out form posting to /logout", signedIn)
 		}
-		if got := testutil.Text(findByID(t, r.body, "logout-title")); (got == "Sign out?") != signedIn {
+		if got := testutil.Text(testutil.ByID(t, r.body, "logout-title")); (got == "Sign out?") != signedIn {
 			t.Errorf("signed in %t: title %q", signedIn, got)
 		}
 	}
-	if findByID(t, b.get("/").body, "sign-out") == nil {
+	if testutil.ByID(t, b.get("/").body, "sign-out") == nil {
 		t.Error("GET /logout signed the user out")
 	}
 }
@@ -230,7 +230,7 @@ func TestLongClaimsSignIn(t *testing.T) {
 	b.signIn()
 
 	name := strings.Repeat("Å", auth.MaxNameRunes)
-	if got := testutil.Text(findByID(t, b.get("/").body, "profile-name")); got != name {
+	if got := testutil.Text(testutil.ByID(t, b.get("/").body, "profile-name")); got != name {
 		t.Errorf("home page name: %d characters, want the first %d", utf8.RuneCountInString(got), auth.MaxNameRunes)
 	}
 	created := e.bodiesOf(talkiotest.EndpointCreateUser)
@@ -301,7 +301,7 @@ func TestOpenRateLimit(t *testing.T) {
 				return
 			}
 			if r.StatusCode == http.StatusTooManyRequests {
-				if ra := r.Header.Get("Retry-After"); ra != "2" || testutil.Text(findByID(t, r.body, "error-title")) != "Slow down a little" {
+				if ra := r.Header.Get("Retry-After"); ra != "2" || testutil.Text(testutil.ByID(t, r.body, "error-title")) != "Slow down a little" {
 					t.Errorf("429: Retry-After %q, page %q", ra, errorText(r.body))
 				}
 			}

@@ -2,14 +2,14 @@ package lti_test
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"talkio-gateway/internal/testutil/browsertest"
 
 	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
@@ -24,7 +24,7 @@ import (
 // Chromium is found as $CHROMIUM, chromium or chromium-browser; without it the test is skipped,
 // except in CI (CI=true). BROWSER_SCREENSHOTS=dir keeps screenshots of the demo LMS there.
 func TestBrowserLaunchInLMSFrame(t *testing.T) {
-	exe := findChromium(t)
+	exe := browsertest.Find(t)
 	for _, blocked := range []bool{false, true} {
 		name := "cookies"
 		if blocked {
@@ -41,18 +41,8 @@ func TestBrowserLaunchInLMSFrame(t *testing.T) {
 				}
 			}
 			h := newHarness(t, harnessOptions{storage: true, toolHost: "localhost", wrap: wrap})
-			ctx := startBrowser(t, exe)
-			ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+			ctx, cancel := startLMSBrowser(t, exe, h, "link-0-learner")
 			defer cancel()
-
-			err := chromedp.Do(ctx,
-				chromedp.Navigate(h.lmsURL[0]+"/lms/"),
-				chromedp.WaitVisible(chromedp.ID("course-title")),
-				chromedp.Click(chromedp.ID("link-0-learner")),
-			)
-			if err != nil {
-				t.Fatal(err)
-			}
 			frame, err := frameWith(ctx, "tool-frame", "open-tutor")
 			if err != nil {
 				t.Fatalf("the tool's page did not appear in the LMS frame: %v (metrics %v)", err, h.metrics.n)
@@ -120,53 +110,28 @@ func frameWith(ctx context.Context, frameID, id string) (*chromedp.Node, error) 
 	}
 }
 
-// findChromium returns the browser to drive, or skips the test (fails it in CI) when there is none.
-func findChromium(t *testing.T) string {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("browser tests skipped in -short mode")
-	}
-	names := []string{"chromium", "chromium-browser"}
-	if p := os.Getenv("CHROMIUM"); p != "" {
-		names = []string{p}
-	}
-	for _, name := range names {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	msg := fmt.Sprintf("no browser for the LTI browser test: none of %s found", strings.Join(names, ", "))
-	if os.Getenv("CI") == "true" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-	return ""
-}
-
-// startBrowser starts headless Chromium with a fresh profile. Site isolation is off so that the
-// test can reach into the cross-origin frame (as a person clicking in it does); it changes no
+// startLMSBrowser starts headless Chromium and opens the stand-in platform's course page, then clicks
+// the element with id there; the returned context has the test's deadline. Site isolation is off so
+// that the test can reach into the cross-origin frame (as a person clicking in it does); it changes no
 // cookie or storage rule.
-func startBrowser(t *testing.T, exe string) context.Context {
+func startLMSBrowser(t *testing.T, exe string, h *harness, click string) (context.Context, context.CancelFunc) {
 	t.Helper()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(exe),
-		chromedp.Headless,
-		chromedp.NoSandbox, // containers and CI runners usually cannot give Chromium its sandbox
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
+	ctx := browsertest.Start(t, exe,
 		chromedp.Flag("disable-site-isolation-trials", true),
 		chromedp.Flag("disable-features", "IsolateOrigins,site-per-process"),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
 	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(allocCtx)
-	t.Cleanup(func() { cancel(); cancelAlloc() })
-	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 860)); err != nil {
-		t.Fatalf("start %s: %v", exe, err)
+	ctx, cancel := context.WithTimeout(ctx, browsertest.Timeout)
+	err := chromedp.Do(ctx,
+		chromedp.EmulateViewport(1280, 860),
+		chromedp.Navigate(h.lmsURL[0]+"/lms/"),
+		chromedp.WaitVisible(chromedp.ID("course-title")),
+		chromedp.Click(chromedp.ID(click)),
+	)
+	if err != nil {
+		cancel()
+		t.Fatal(err)
 	}
-	return ctx
+	return ctx, cancel
 }
 
 // screenshot keeps a screenshot of the page in $BROWSER_SCREENSHOTS, when set.
@@ -189,19 +154,10 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 // TestBrowserDeepLinking clicks through the teacher's "add content" in the demo LMS: the picker in the
 // frame, a chat chosen, the signed answer posted back, the new link in the course.
 func TestBrowserDeepLinking(t *testing.T) {
-	exe := findChromium(t)
+	exe := browsertest.Find(t)
 	h := newHarness(t, harnessOptions{storage: true, toolHost: "localhost"})
-	ctx := startBrowser(t, exe)
-	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	ctx, cancel := startLMSBrowser(t, exe, h, "deep-link")
 	defer cancel()
-	err := chromedp.Do(ctx,
-		chromedp.Navigate(h.lmsURL[0]+"/lms/"),
-		chromedp.WaitVisible(chromedp.ID("course-title")),
-		chromedp.Click(chromedp.ID("deep-link")),
-	)
-	if err != nil {
-		t.Fatal(err)
-	}
 	frame, err := frameWith(ctx, "tool-frame", "pick-travel")
 	if err != nil {
 		t.Fatalf("the picker did not appear in the LMS frame: %v", err)

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/net/html"
 
 	"talkio-gateway/demo/lms"
+	"talkio-gateway/internal/testutil"
 	"talkio-gateway/lti"
 	"talkio-gateway/provision"
 	"talkio-gateway/talkio"
@@ -256,45 +257,14 @@ func (h *harness) launch(i int, u lms.User, link string, tamper func(map[string]
 	return h.post(action, form, cookies, nil)
 }
 
-// parse parses an HTML page.
-func parse(t testing.TB, body string) *html.Node {
-	t.Helper()
-	n, err := html.Parse(strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return n
-}
-
-func find(n *html.Node, match func(*html.Node) bool) *html.Node {
-	if n.Type == html.ElementNode && match(n) {
-		return n
-	}
-	for c := n.FirstChild; c != nil; c = c.NextSibling {
-		if f := find(c, match); f != nil {
-			return f
-		}
-	}
-	return nil
-}
-
-func getAttr(n *html.Node, name string) (string, bool) {
-	for _, a := range n.Attr {
-		if a.Key == name {
-			return a.Val, true
-		}
-	}
-	return "", false
-}
-
 // attr is attribute name of the element with id.
 func attr(t testing.TB, body, id, name string) string {
 	t.Helper()
-	n := find(parse(t, body), func(n *html.Node) bool { v, _ := getAttr(n, "id"); return v == id })
+	n := testutil.ByID(t, body, id)
 	if n == nil {
 		t.Fatalf("no element #%s in\n%s", id, body)
 	}
-	v, ok := getAttr(n, name)
+	v, ok := testutil.LookupAttr(n, name)
 	if !ok {
 		t.Fatalf("#%s has no %s", id, name)
 	}
@@ -304,7 +274,7 @@ func attr(t testing.TB, body, id, name string) string {
 // inputs are the named inputs of the form with id.
 func inputs(t testing.TB, body, formID string) url.Values {
 	t.Helper()
-	f := find(parse(t, body), func(n *html.Node) bool { v, _ := getAttr(n, "id"); return n.Data == "form" && v == formID })
+	f := testutil.FindNode(testutil.ParseHTML(t, body), func(n *html.Node) bool { return n.Data == "form" && testutil.Attr(n, "id") == formID })
 	if f == nil {
 		t.Fatalf("no form #%s in\n%s", formID, body)
 	}
@@ -312,9 +282,7 @@ func inputs(t testing.TB, body, formID string) url.Values {
 	var walk func(*html.Node)
 	walk = func(n *html.Node) {
 		if n.Type == html.ElementNode && n.Data == "input" {
-			name, _ := getAttr(n, "name")
-			v, _ := getAttr(n, "value")
-			vals.Add(name, v)
+			vals.Add(testutil.Attr(n, "name"), testutil.Attr(n, "value"))
 		}
 		for c := n.FirstChild; c != nil; c = c.NextSibling {
 			walk(c)
@@ -327,20 +295,9 @@ func inputs(t testing.TB, body, formID string) url.Values {
 // text is the visible text of an element by id.
 func text(t testing.TB, body, id string) string {
 	t.Helper()
-	n := find(parse(t, body), func(n *html.Node) bool { v, _ := getAttr(n, "id"); return v == id })
+	n := testutil.ByID(t, body, id)
 	if n == nil {
 		t.Fatalf("no element #%s in\n%s", id, body)
 	}
-	var b strings.Builder
-	var walk func(*html.Node)
-	walk = func(n *html.Node) {
-		if n.Type == html.TextNode {
-			b.WriteString(n.Data)
-		}
-		for c := n.FirstChild; c != nil; c = c.NextSibling {
-			walk(c)
-		}
-	}
-	walk(n)
-	return strings.TrimSpace(b.String())
+	return testutil.Text(n)
 }

@@ -96,10 +96,7 @@ func TestWithheldNameReplacesOldName(t *testing.T) {
 // holds a name, email or phone.
 func TestLogsHoldNoPersonalData(t *testing.T) {
 	t.Parallel()
-	e := newProvisionerEnvSim(t, func(o *talkiotest.Options) {
-		o.Organizations = []talkiotest.Organization{{Slug: "org-a", Partner: testProvider}, {Slug: "org-b", Partner: testProvider}}
-	}, func(o *Options) {
-		o.OrganizationMap = map[string]string{"a": "org-a", "b": "org-b"}
+	e := newTwoOrgEnv(t, func(o *Options) {
 		o.FacilitatorGroups = []string{"teachers"}
 		o.DefaultSettings = &talkio.Settings{HideIntroFlow: talkio.Ptr(true)}
 	})

@@ -21,27 +21,8 @@ import (
 // of the next len(phase) calls, in any order among themselves.
 func wantPhases(t *testing.T, e *provisionerEnv, phases ...[]string) {
 	t.Helper()
-	var got []string
-	for _, c := range e.sim.Calls() {
-		got = append(got, fmt.Sprintf("%s %d", c.Endpoint, c.StatusCode))
-	}
-	n := 0
-	for _, p := range phases {
-		n += len(p)
-	}
-	if len(got) != n {
-		t.Fatalf("calls %q, want %d in phases %q", got, n, phases)
-	}
-	i := 0
-	for _, p := range phases {
-		have := slices.Clone(got[i : i+len(p)])
-		want := slices.Clone(p)
-		slices.Sort(have)
-		slices.Sort(want)
-		if !slices.Equal(have, want) {
-			t.Errorf("calls %d..%d: got %q, want %q (all: %q)", i, i+len(p)-1, have, want, got)
-		}
-		i += len(p)
+	if diff := talkiotest.CheckPhases(e.sim.Calls(), phases...); diff != "" {
+		t.Fatal(diff)
 	}
 }
 
@@ -92,10 +73,7 @@ func TestOpenReturningPerson(t *testing.T) {
 
 func TestOpenFirstSignIn(t *testing.T) {
 	t.Parallel()
-	e := newProvisionerEnvSim(t, func(o *talkiotest.Options) {
-		o.Organizations = []talkiotest.Organization{{Slug: "org-a", Partner: testProvider}, {Slug: "org-b", Partner: testProvider}}
-	}, func(o *Options) {
-		o.OrganizationMap = map[string]string{"a": "org-a", "b": "org-b"}
+	e := newTwoOrgEnv(t, func(o *Options) {
 		o.DefaultSettings = &talkio.Settings{HideIntroFlow: talkio.Ptr(true)}
 	})
 	res, tok, err := e.p.Open(t.Context(), &Identity{UserID: "u1", Name: "Ada", Organization: "b"}, SignIn)
@@ -155,10 +133,7 @@ func TestOpenConcurrentFirstSignInsCreateOnce(t *testing.T) {
 
 func TestOpenNonEssentialFailures(t *testing.T) {
 	t.Parallel()
-	e := newProvisionerEnvSim(t, func(o *talkiotest.Options) {
-		o.Organizations = []talkiotest.Organization{{Slug: "org-a", Partner: testProvider}, {Slug: "org-b", Partner: testProvider}}
-	}, func(o *Options) {
-		o.OrganizationMap = map[string]string{"a": "org-a", "b": "org-b"}
+	e := newTwoOrgEnv(t, func(o *Options) {
 		o.DefaultSettings = &talkio.Settings{HideIntroFlow: talkio.Ptr(true)}
 	})
 	e.sim.Inject(talkiotest.EndpointUpdateSettings, talkiotest.Fault{Status: http.StatusBadRequest})

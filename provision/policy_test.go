@@ -98,14 +98,9 @@ func TestGroupsPolicy(t *testing.T) {
 		t.Errorf("entry point's type: %+v", res)
 	}
 
+	// Not in ALLOWED_GROUPS.
 	e.sim.ResetCalls()
-	_, err := e.p.Provision(t.Context(), &Identity{UserID: "m1", Name: "M", Groups: []string{"class-8a"}}, SignIn)
-	if !errors.Is(err, ErrNotAllowed) || Classify(err) != RefusedGroup {
-		t.Errorf("not in ALLOWED_GROUPS: got %v, want ErrNotAllowed", err)
-	}
-	if n := e.sim.CallCount("*"); n != 0 {
-		t.Errorf("a refused person cost %d Partner API calls", n)
-	}
+	e.wantRefusedFree(t, &Identity{UserID: "m1", Name: "M", Groups: []string{"class-8a"}}, ErrNotAllowed, RefusedGroup)
 }
 
 func TestExpiredInTalkio(t *testing.T) {
@@ -135,13 +130,7 @@ func TestExpiryClaimPassed(t *testing.T) {
 	t.Parallel()
 	e := newProvisionerEnv(t, nil)
 	past := t0.Add(-time.Minute)
-	_, err := e.p.Provision(t.Context(), &Identity{UserID: "u1", Name: "Ada", AccountExpiresAt: &past}, SignIn)
-	if !errors.Is(err, ErrAccountExpired) {
-		t.Errorf("got %v, want ErrAccountExpired", err)
-	}
-	if n := e.sim.CallCount("*"); n != 0 {
-		t.Errorf("%d Partner API calls, want none", n)
-	}
+	e.wantRefusedFree(t, &Identity{UserID: "u1", Name: "Ada", AccountExpiresAt: &past}, ErrAccountExpired, Expired)
 }
 
 func TestSlidingExpiry(t *testing.T) {
@@ -308,23 +297,14 @@ func TestOrganizationRoutingAndPreference(t *testing.T) {
 		t.Errorf("lee: %+v", res)
 	}
 
+	// An unmapped organization.
 	e.sim.ResetCalls()
-	_, err := e.p.Provision(t.Context(), &Identity{UserID: "x", Name: "X", Organization: "elsewhere"}, SignIn)
-	if !errors.Is(err, ErrNoOrganization) || Classify(err) != RefusedOrganization {
-		t.Errorf("unmapped organization: got %v", err)
-	}
-	if n := e.sim.CallCount("*"); n != 0 {
-		t.Errorf("%d calls for a refused person", n)
-	}
+	e.wantRefusedFree(t, &Identity{UserID: "x", Name: "X", Organization: "elsewhere"}, ErrNoOrganization, RefusedOrganization)
 }
 
 func TestPreferenceFailureIsLoggedNotFatal(t *testing.T) {
 	t.Parallel()
-	e := newProvisionerEnvSim(t, func(o *talkiotest.Options) {
-		o.Organizations = []talkiotest.Organization{{Slug: "org-a", Partner: testProvider}, {Slug: "org-b", Partner: testProvider}}
-	}, func(o *Options) {
-		o.OrganizationMap = map[string]string{"a": "org-a", "b": "org-b"}
-	})
+	e := newTwoOrgEnv(t, nil)
 	e.sim.Inject(talkiotest.EndpointSetOrgPreference, talkiotest.Fault{Status: http.StatusBadRequest})
 	e.mustProvision(t, &Identity{UserID: "u1", Name: "A", Organization: "a"})
 	if !strings.Contains(e.logs.String(), "set organization preference") {

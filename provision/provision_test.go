@@ -30,6 +30,33 @@ func newProvisionerEnv(t *testing.T, modify func(*Options)) *provisionerEnv {
 }
 
 // newProvisionerEnvSim also adjusts the simulator's options.
+// wantRefusedFree signs id in and requires the refusal want, classified as class, decided before any
+// Partner API call: a refused person costs nothing.
+func (e *provisionerEnv) wantRefusedFree(t *testing.T, id *Identity, want error, class Outcome) {
+	t.Helper()
+	_, err := e.p.Provision(t.Context(), id, SignIn)
+	if !errors.Is(err, want) || Classify(err) != class {
+		t.Errorf("got %v (%v), want %v (%v)", err, Classify(err), want, class)
+	}
+	if n := e.sim.CallCount("*"); n != 0 {
+		t.Errorf("a refused person cost %d Partner API calls", n)
+	}
+}
+
+// newTwoOrgEnv is a provisioner for two organizations of the partner, org-a and org-b, which the
+// organization claims "a" and "b" route to; modify (may be nil) changes the options further.
+func newTwoOrgEnv(t *testing.T, modify func(*Options)) *provisionerEnv {
+	t.Helper()
+	return newProvisionerEnvSim(t, func(o *talkiotest.Options) {
+		o.Organizations = []talkiotest.Organization{{Slug: "org-a", Partner: testProvider}, {Slug: "org-b", Partner: testProvider}}
+	}, func(o *Options) {
+		o.OrganizationMap = map[string]string{"a": "org-a", "b": "org-b"}
+		if modify != nil {
+			modify(o)
+		}
+	})
+}
+
 func newProvisionerEnvSim(t *testing.T, simOpts func(*talkiotest.Options), modify func(*Options)) *provisionerEnv {
 	t.Helper()
 	so := talkiotest.Options{Provider: testProvider, APIKey: "k", Organizations: []talkiotest.Organization{{Slug: testOrg}}}

@@ -1,7 +1,6 @@
 package scim
 
 import (
-	"bytes"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -11,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"talkio-gateway/internal/testutil"
 	"talkio-gateway/provision"
 	"talkio-gateway/talkio"
 	"talkio-gateway/talkio/talkiotest"
@@ -28,7 +28,7 @@ type env struct {
 	t       testing.TB
 	sim     *talkiotest.Server
 	srv     *httptest.Server
-	logs    *syncBuffer
+	logs    *testutil.Buffer
 	metrics *countingMetrics
 	client  *talkio.Client
 	handler http.Handler
@@ -44,7 +44,7 @@ func newEnv(t testing.TB, modify func(*Options, *provision.Options)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
+	logs := &testutil.Buffer{}
 	logger := slog.New(slog.NewTextHandler(logs, nil))
 	po := provision.Options{Talkio: c, Logger: logger}
 	o := Options{Tokens: []string{testToken}, Talkio: c, Issuer: testIssuer, Logger: logger, Metrics: &countingMetrics{}}
@@ -185,22 +185,4 @@ func (m *countingMetrics) count(key string) int {
 		return m.requests[key]
 	}
 	return m.deprovisioned[key]
-}
-
-// syncBuffer is a bytes.Buffer safe for a logger used from several goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -41,38 +41,42 @@ func timePtr(t *time.Time) *apiTime {
 type optTime struct{ p **time.Time }
 
 func (o optTime) UnmarshalJSON(data []byte) error {
-	if s := string(bytes.TrimSpace(data)); s == "null" || s == `""` {
-		*o.p = nil
-		return nil
+	t, err := decodeOptTime(data)
+	if err == nil {
+		*o.p = t
 	}
-	var t time.Time
-	if err := t.UnmarshalJSON(data); err != nil {
-		return err
-	}
-	if err := checkYear(t); err != nil {
-		return err
-	}
-	*o.p = &t
-	return nil
+	return err
 }
 
 // zeroTime decodes an RFC 3339 timestamp into time.Time; null and "" leave the zero time.
 type zeroTime struct{ p *time.Time }
 
 func (z zeroTime) UnmarshalJSON(data []byte) error {
+	t, err := decodeOptTime(data)
+	if err != nil {
+		return err
+	}
+	*z.p = time.Time{}
+	if t != nil {
+		*z.p = *t
+	}
+	return nil
+}
+
+// decodeOptTime is the one timestamp rule of optTime and zeroTime: null and "" are no time (nil), anything
+// else must be an RFC 3339 timestamp within the years checkYear accepts.
+func decodeOptTime(data []byte) (*time.Time, error) {
 	if s := string(bytes.TrimSpace(data)); s == "null" || s == `""` {
-		*z.p = time.Time{}
-		return nil
+		return nil, nil
 	}
 	var t time.Time
 	if err := t.UnmarshalJSON(data); err != nil {
-		return err
+		return nil, err
 	}
 	if err := checkYear(t); err != nil {
-		return err
+		return nil, err
 	}
-	*z.p = t
-	return nil
+	return &t, nil
 }
 
 // decodeFields decodes the JSON object data: each documented field into its destination in fields,

@@ -30,15 +30,7 @@ func TestEndSessionRequiresIDTokenHint(t *testing.T) {
 		{"client_id only: the provider's own page", url.Values{"client_id": {clientID}}, http.StatusFound, r.srv.Issuer() + "/logged-out"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			req, err := http.NewRequest(http.MethodGet, meta.EndSession+"?"+tt.params.Encode(), nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp, err := r.srv.Client().Transport.RoundTrip(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp.Body.Close()
+			resp := r.hop(t, meta.EndSession+"?"+tt.params.Encode())
 			if resp.StatusCode != tt.wantStatus || resp.Header.Get("Location") != tt.wantTo {
 				t.Errorf("got %d → %q, want %d → %q", resp.StatusCode, resp.Header.Get("Location"), tt.wantStatus, tt.wantTo)
 			}

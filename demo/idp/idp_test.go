@@ -105,6 +105,22 @@ func (r *rp) get(u string) (*http.Response, string) {
 	return resp, string(body)
 }
 
+// hop sends one GET to u without cookies and without following a redirect, and returns the answer
+// (its body closed): what a relying party's redirect of the browser does first.
+func (r *rp) hop(t *testing.T, u string) *http.Response {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, u, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := r.srv.Client().Transport.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp
+}
+
 // loginPage follows the authorization request to the login page and returns its URL.
 func (r *rp) loginPage(a attempt) *url.URL {
 	r.t.Helper()
@@ -548,15 +564,7 @@ func TestEndSession(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			req, err := http.NewRequest(http.MethodGet, endpoint+"?"+tt.params.Encode(), nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp, err := r.srv.Client().Transport.RoundTrip(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp.Body.Close()
+			resp := r.hop(t, endpoint+"?"+tt.params.Encode())
 			if tt.wantTo == "" {
 				if resp.StatusCode != http.StatusBadRequest {
 					t.Fatalf("status %d (Location %q), want 400", resp.StatusCode, resp.Header.Get("Location"))

@@ -29,14 +29,7 @@ func parseLoginPage(t *testing.T, body string) loginPage {
 		t.Fatalf("parse: %v", err)
 	}
 	page := loginPage{buttons: map[string]string{}, labels: map[string]string{}}
-	attr := func(n *html.Node, key string) string {
-		for _, a := range n.Attr {
-			if a.Key == key {
-				return a.Val
-			}
-		}
-		return ""
-	}
+	attr := testutil.Attr
 	text := testutil.Text
 	var walk func(*html.Node)
 	walk = func(n *html.Node) {

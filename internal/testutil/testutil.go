@@ -1,7 +1,7 @@
 // Package testutil is the tests' shared support: a buffer that many goroutines write while a test
-// reads and waits on it, a settable clock, and the visible text of an HTML node. It imports nothing of
-// the gateway, so every package's internal tests may use it; the in-process gateway starter, which
-// needs the gateway, is gateway/gatewaytest.
+// reads and waits on it, a settable clock, and HTML page helpers (parse, find, attributes, text). It
+// imports nothing of the gateway, so every package's internal tests may use it; the in-process gateway
+// starter, which needs the gateway, is gateway/gatewaytest.
 package testutil
 
 import (
@@ -114,4 +114,49 @@ func Text(n *html.Node) string {
 	}
 	walk(n)
 	return strings.TrimSpace(b.String())
+}
+
+// ParseHTML parses an HTML page; pages are checked by parsing, not by string equality.
+func ParseHTML(tb testing.TB, body string) *html.Node {
+	tb.Helper()
+	doc, err := html.Parse(strings.NewReader(body))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return doc
+}
+
+// FindNode is the first element at or below n, in document order, that match accepts; nil if none.
+func FindNode(n *html.Node, match func(*html.Node) bool) *html.Node {
+	if n.Type == html.ElementNode && match(n) {
+		return n
+	}
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		if f := FindNode(c, match); f != nil {
+			return f
+		}
+	}
+	return nil
+}
+
+// ByID is the element of the page body with the id; nil if there is none.
+func ByID(tb testing.TB, body, id string) *html.Node {
+	tb.Helper()
+	return FindNode(ParseHTML(tb, body), func(n *html.Node) bool { return Attr(n, "id") == id })
+}
+
+// LookupAttr is the value of n's attribute name, and whether n has it.
+func LookupAttr(n *html.Node, name string) (string, bool) {
+	for _, a := range n.Attr {
+		if a.Key == name {
+			return a.Val, true
+		}
+	}
+	return "", false
+}
+
+// Attr is the value of n's attribute name; "" when n has none.
+func Attr(n *html.Node, name string) string {
+	v, _ := LookupAttr(n, name)
+	return v
 }

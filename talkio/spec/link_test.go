@@ -1,11 +1,10 @@
 package spec
 
 import (
-	"bufio"
 	"errors"
 	"net/url"
-	"os"
 	"strings"
+	"talkio-gateway/internal/testutil/attacklist"
 	"testing"
 )
 
@@ -198,7 +197,7 @@ func checkStaysInApp(t *testing.T, got string) {
 	}
 }
 
-// attacksRefused is how many lines of testdata/openredirects.txt AppPath refuses. The others are
+// attacksRefused is how many lines of the attack list (internal/testutil/attacklist) AppPath refuses. The others are
 // harmless relative paths inside the app (checkStaysInApp proves it for each): the empty line (the
 // dashboard) and ".localdomain.pw". A change of this number is a change of the rule: look at it.
 const attacksRefused = 557
@@ -206,9 +205,9 @@ const attacksRefused = 557
 // TestAppPathAttackList feeds every line of oauth2-proxy's open-redirect list (559 lines, the first
 // empty) to AppPath as a path.
 func TestAppPathAttackList(t *testing.T) {
-	attacks := ReadAttackList(t)
-	if len(attacks) != 559 {
-		t.Fatalf("read %d lines, want the whole list of 559", len(attacks))
+	attacks := attacklist.Lines()
+	if len(attacks) != attacklist.Len {
+		t.Fatalf("read %d lines, want the whole list of %d", len(attacks), attacklist.Len)
 	}
 	refused := 0
 	for _, a := range attacks {
@@ -222,25 +221,6 @@ func TestAppPathAttackList(t *testing.T) {
 	if refused != attacksRefused {
 		t.Errorf("refused %d of %d attack lines, want %d", refused, len(attacks), attacksRefused)
 	}
-}
-
-// ReadAttackList returns every line of testdata/openredirects.txt, empty ones included.
-func ReadAttackList(tb testing.TB) []string {
-	tb.Helper()
-	f, err := os.Open("testdata/openredirects.txt")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer f.Close()
-	var lines []string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		lines = append(lines, sc.Text())
-	}
-	if err := sc.Err(); err != nil {
-		tb.Fatal(err)
-	}
-	return lines
 }
 
 func mustParseURL(tb testing.TB, s string) *url.URL {

@@ -1,8 +1,10 @@
 package talkiotest
 
 import (
+	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 )
 
 // Call is one request the simulator received.
@@ -79,4 +81,37 @@ func (h *Handler) CallCount(endpoint string) int {
 
 func isAPIPath(p string) bool {
 	return len(p) >= len(APIPrefix) && p[:len(APIPrefix)] == APIPrefix
+}
+
+// CheckPhases compares calls, as "ENDPOINT STATUS" (e.g. "GET /users/{id}/token 200"), with phases: each
+// phase is the set of the next len(phase) calls, in any order among themselves (calls that run
+// concurrently), while what must come after what is checked by position. It returns "" when they
+// match, else what differs. It asserts order and count, never time.
+func CheckPhases(calls []Call, phases ...[]string) string {
+	var got []string
+	for _, c := range calls {
+		got = append(got, fmt.Sprintf("%s %d", c.Endpoint, c.StatusCode))
+	}
+	var want []string
+	for _, p := range phases {
+		want = append(want, p...)
+	}
+	if len(got) != len(want) {
+		return fmt.Sprintf("Partner API calls %q, want %q in phases %q", got, want, phases)
+	}
+	var diffs []string
+	i := 0
+	for _, p := range phases {
+		have, w := slices.Clone(got[i:i+len(p)]), slices.Clone(p)
+		slices.Sort(have)
+		slices.Sort(w)
+		if !slices.Equal(have, w) {
+			diffs = append(diffs, fmt.Sprintf("calls %d..%d: got %q, want %q", i, i+len(p)-1, have, w))
+		}
+		i += len(p)
+	}
+	if diffs == nil {
+		return ""
+	}
+	return fmt.Sprintf("%s (all: %q)", strings.Join(diffs, "; "), got)
 }
