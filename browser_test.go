@@ -26,6 +26,7 @@ import (
 	"talkio-gateway/provision"
 
 	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 )
 
@@ -48,6 +49,7 @@ func TestBrowser(t *testing.T) {
 		{"BadRequest", browserBadRequest},
 		{"ErrorPages", browserErrorPages},
 		{"Pseudonymous", browserPseudonymous},
+		{"LMS", browserLMS},
 	}
 	// The scenarios run at once, each in its own browser context: most of a step is waiting for the
 	// browser, so this is much faster than one after another, and t.Parallel would cap them at GOMAXPROCS.
@@ -106,6 +108,42 @@ func browserOpenTutor(t *testing.T, e *browserEnv) {
 		t.Errorf("second visit is Talkio user %q, first was %q", got, talkioID)
 	}
 	b.noConsoleErrors()
+}
+
+// browserLMS: the demo's stand-in course (/lms/) launches the tutor through LTI 1.3 in its frame; the
+// tool's page there opens the Talkio app in a new tab, signed in as the learner, at the template.
+func browserLMS(t *testing.T, e *browserEnv) {
+	b := e.newTab(t)
+	b.navigate("lms-course", "/lms/", chromedp.WaitVisible(chromedp.ID("course-title")))
+	b.step("lms-launch", chromedp.Click(chromedp.ID("link-0-learner")))
+	frame, err := browsertest.FrameWith(b.ctx, "tool-frame", "open-tutor")
+	if err != nil {
+		b.shot("lms-launch-FAILED")
+		t.Fatalf("the tool's page did not appear in the course's frame: %v", err)
+	}
+	b.shot("lms-tool-in-frame")
+	opened := chromedp.WaitNewTarget(b.ctx, func(info *target.Info) bool { return info.Type == "page" && info.OpenerID != "" })
+	if err := chromedp.Do(b.ctx, chromedp.Click(chromedp.ID("open-tutor"), chromedp.FromNode(frame))); err != nil {
+		t.Fatal(err)
+	}
+	var id target.ID
+	select {
+	case id = <-opened:
+	case <-b.ctx.Done():
+		t.Fatal("the tool's button opened no tab")
+	}
+	talkio, cancel := chromedp.NewContext(b.ctx, chromedp.WithTargetID(id))
+	defer cancel()
+	if _, err := chromedp.Run(talkio, chromedp.WaitVisible(chromedp.ID("user-name"))); err != nil {
+		t.Fatalf("the new tab shows no signed-in Talkio page: %v", err)
+	}
+	href, err := chromedp.Run(talkio, chromedp.Location())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(href, e.url+"/talkio/authentication/partner/") || !strings.Contains(href, "path=app%2Fchat%3Ft%3Dbooks-literature") {
+		t.Errorf("new tab at %s, want the Talkio login URL of the course link's template", redactToken(href))
+	}
 }
 
 // browserPseudonymous: a demo of its own with TALKIO_USER_ID_MODE=pseudonymous and TALKIO_SEND_FIELDS=none

@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"talkio-gateway/internal/testutil/browsertest"
 
@@ -43,7 +42,7 @@ func TestBrowserLaunchInLMSFrame(t *testing.T) {
 			h := newHarness(t, harnessOptions{storage: true, toolHost: "localhost", wrap: wrap})
 			ctx, cancel := startLMSBrowser(t, exe, h, "link-0-learner")
 			defer cancel()
-			frame, err := frameWith(ctx, "tool-frame", "open-tutor")
+			frame, err := browsertest.FrameWith(ctx, "tool-frame", "open-tutor")
 			if err != nil {
 				t.Fatalf("the tool's page did not appear in the LMS frame: %v (metrics %v)", err, h.metrics.n)
 			}
@@ -86,27 +85,6 @@ func TestBrowserLaunchInLMSFrame(t *testing.T) {
 				t.Errorf("the Talkio app did not sign Ada in:\n%s", body)
 			}
 		})
-	}
-}
-
-// frameWith returns the node of the iframe with frameID once its document has an element with id.
-// The frame is cross-origin, so the page's script cannot look into it; the node is taken again until
-// its document has the element (a node holds the document the frame had when it was taken).
-func frameWith(ctx context.Context, frameID, id string) (*chromedp.Node, error) {
-	for {
-		frames, err := chromedp.Run(ctx, chromedp.Nodes(chromedp.ID(frameID)))
-		if err != nil {
-			return nil, err
-		}
-		try, cancel := context.WithTimeout(ctx, 2*time.Second)
-		err = chromedp.Do(try, chromedp.WaitVisible(chromedp.ID(id), chromedp.FromNode(frames[0])))
-		cancel()
-		if err == nil {
-			return frames[0], nil
-		}
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
 	}
 }
 
@@ -158,7 +136,7 @@ func TestBrowserDeepLinking(t *testing.T) {
 	h := newHarness(t, harnessOptions{storage: true, toolHost: "localhost"})
 	ctx, cancel := startLMSBrowser(t, exe, h, "deep-link")
 	defer cancel()
-	frame, err := frameWith(ctx, "tool-frame", "pick-travel")
+	frame, err := browsertest.FrameWith(ctx, "tool-frame", "pick-travel")
 	if err != nil {
 		t.Fatalf("the picker did not appear in the LMS frame: %v", err)
 	}
@@ -166,7 +144,7 @@ func TestBrowserDeepLinking(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("pick-travel"), chromedp.FromNode(frame))); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := frameWith(ctx, "tool-frame", "lms-message-title"); err != nil {
+	if _, err := browsertest.FrameWith(ctx, "tool-frame", "lms-message-title"); err != nil {
 		t.Fatalf("the platform did not answer the deep-linking response: %v", err)
 	}
 	links := h.lms[0].Links()

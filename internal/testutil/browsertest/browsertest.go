@@ -86,3 +86,24 @@ func Start(t testing.TB, exe string, extra ...chromedp.ExecAllocatorOption) cont
 	}
 	return ctx
 }
+
+// FrameWith returns the node of the iframe with frameID once its document has an element with id.
+// The frame is cross-origin, so the page's script cannot look into it; the node is taken again until
+// its document has the element (a node holds the document the frame had when it was taken).
+func FrameWith(ctx context.Context, frameID, id string) (*chromedp.Node, error) {
+	for {
+		frames, err := chromedp.Run(ctx, chromedp.Nodes(chromedp.ID(frameID)))
+		if err != nil {
+			return nil, err
+		}
+		try, cancel := context.WithTimeout(ctx, 2*time.Second)
+		err = chromedp.Do(try, chromedp.WaitVisible(chromedp.ID(id), chromedp.FromNode(frames[0])))
+		cancel()
+		if err == nil {
+			return frames[0], nil
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+	}
+}
