@@ -71,6 +71,15 @@ func runExpiredGet(ctx context.Context, r *runner, opts any, args []string) erro
 		return fmt.Errorf("get expired user %q: %w", args[0], err)
 	}
 	v := expiredView(u)
+	// The endpoint also resolves emails: an id never shows another person's record (a pupil whose id is
+	// a teacher's email); an argument with an @ may match by email, as with "users get".
+	asked := args[0]
+	if v.ID != asked {
+		if !strings.Contains(asked, "@") || !strings.EqualFold(v.Email, asked) {
+			return fmt.Errorf("expired user %q not found: the API answered with another user (id %q), whose email matches; look them up by that id", asked, v.ID)
+		}
+		fmt.Fprintf(r.env.Stderr, "note: %q matched this user's email; their id is %q\n", asked, v.ID)
+	}
 	if o.json {
 		return writeJSON(r.env.Stdout, v)
 	}

@@ -491,6 +491,11 @@ func TestUsersGetNeverAnotherID(t *testing.T) {
 		t.Errorf("expired by email:\n%s\n%s", h.stdout.String(), h.stderr.String())
 	}
 
+	h.mustRun(ExitOK, "expired", "get", "old@school.example")
+	if !strings.Contains(h.stdout.String(), "x9") || !strings.Contains(h.stderr.String(), `their id is "x9"`) {
+		t.Errorf("expired get by email:\n%s\n%s", h.stdout.String(), h.stderr.String())
+	}
+
 	// A user whose id is an email is found by that id, without a note.
 	h.addUser(talkiotest.User{ID: "pupil@school.example", UserName: "Pupil"})
 	h.mustRun(ExitOK, "users", "get", "pupil@school.example")
