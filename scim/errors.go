@@ -156,9 +156,9 @@ func (o *Options) classify(err error) *Error {
 	case errors.Is(err, talkio.ErrBadRequest):
 		return errInvalidValue("The Talkio Partner API refused the user's values (check the email and phone number).")
 	case errors.Is(err, talkio.ErrRateLimited):
-		return &Error{Status: http.StatusTooManyRequests, Detail: "The Talkio Partner API is rate limiting the gateway; retry later.", RetryAfter: o.RetryAfter}
+		return &Error{Status: http.StatusTooManyRequests, Detail: "The Talkio Partner API is rate limiting the gateway; retry later.", RetryAfter: retryAfter(err, o.RetryAfter)}
 	case errors.Is(err, talkio.ErrUnavailable), errors.Is(err, context.DeadlineExceeded):
-		return &Error{Status: http.StatusServiceUnavailable, Detail: "The Talkio Partner API is unavailable; retry later.", RetryAfter: o.RetryAfter}
+		return &Error{Status: http.StatusServiceUnavailable, Detail: "The Talkio Partner API is unavailable; retry later.", RetryAfter: retryAfter(err, o.RetryAfter)}
 	case errors.Is(err, talkio.ErrUnauthorized):
 		// The gateway's own Partner API key was refused: the operator's problem, never the identity
 		// provider's token (that would be a 401).
@@ -166,4 +166,14 @@ func (o *Options) classify(err error) *Error {
 	default:
 		return &Error{Status: http.StatusInternalServerError, Detail: "The gateway failed to complete the request; its logs have the details."}
 	}
+}
+
+// retryAfter is the Partner API's own Retry-After when it sent one, else def: the identity provider
+// backs off as long as Talkio asked.
+func retryAfter(err error, def time.Duration) time.Duration {
+	var te *talkio.Error
+	if errors.As(err, &te) && te.RetryAfter > 0 {
+		return te.RetryAfter
+	}
+	return def
 }

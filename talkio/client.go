@@ -383,8 +383,12 @@ func (c *Client) attempt(r *request, v any) attemptResult {
 	defer drainAndClose(resp.Body)
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		e := c.responseError(r, resp)
-		return attemptResult{status: resp.StatusCode, err: e, retry: retryableStatus(resp.StatusCode),
-			retryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), c.now())}
+		wait := parseRetryAfter(resp.Header.Get("Retry-After"), c.now())
+		var te *Error
+		if errors.As(e, &te) {
+			te.RetryAfter = wait
+		}
+		return attemptResult{status: resp.StatusCode, err: e, retry: retryableStatus(resp.StatusCode), retryAfter: wait}
 	}
 	if v == nil {
 		return attemptResult{status: resp.StatusCode}

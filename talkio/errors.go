@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 )
@@ -36,6 +37,9 @@ type Error struct {
 	RequestID string
 	// Endpoint is the method and path template, e.g. "GET /users/{id}".
 	Endpoint string
+	// RetryAfter is the answer's Retry-After (a 429 or 503), 0 when it had none; a caller that passes
+	// the failure on (the SCIM service) hands it to its own client.
+	RetryAfter time.Duration
 
 	cause error // transport failure, for errors.Is(err, context.DeadlineExceeded) and friends
 }
