@@ -141,7 +141,7 @@ func TestLogoutHint(t *testing.T) {
 	// Too large for a cookie (hundreds of groups in the token): none is kept, and one of an earlier
 	// session is removed, so logout does not send a stale hint.
 	rec = httptest.NewRecorder()
-	big := "eyJhbGciOiJSUzI1NiJ9." + strings.Repeat("x", 3000) + ".sig"
+	big := "eyJhbGciOiJSUzI1NiJ9." + strings.Repeat("x", 4000) + ".sig"
 	if err := a.SaveSession(rec, withCookies([]*http.Cookie{hint}), &Session{UserID: "u-1", IDToken: big}); err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,13 @@
 package handlers
 
-import "testing"
+import (
+	"io"
+	"log/slog"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+)
 
 // parseTutorLink validates every /open and /embed query. (The login URL's
 // benchmark is talkio/spec's BenchmarkLoginURL.)
@@ -8,6 +15,36 @@ func BenchmarkParseTutorLink(b *testing.B) {
 	for b.Loop() {
 		if _, err := parseTutorLink("template=books-literature&hide_chat_sidebar=true"); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkOpen is a signed-in GET /open through the whole Echo app, as the
+// loadgen drives it (JSON request log, metrics, the session and logout-hint
+// cookies, one token call to the simulator over loopback), for allocations
+// and a CPU profile of the gateway's own work:
+//
+//	go test -run '^$' -bench BenchmarkOpen -benchmem -cpuprofile /tmp/open.pprof ./handlers/
+func BenchmarkOpen(b *testing.B) {
+	e := newEnv(b, envConfig{options: func(o *Options) {
+		o.Logger = slog.New(slog.NewJSONHandler(io.Discard, nil))
+		o.Metrics = NewMetrics()
+		o.OpenBurst = math.MaxInt32 // the clock stands still: never refill, never refuse
+	}})
+	br := e.browser("jonas")
+	br.signIn()
+	u := mustParseURL(b, e.gw.URL)
+	req := httptest.NewRequest(http.MethodGet, "/open?template=books-literature", nil)
+	for _, c := range br.client.Jar.Cookies(u) {
+		req.AddCookie(c)
+		b.Logf("cookie %s: %d bytes", c.Name, len(c.Value))
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		rec := httptest.NewRecorder()
+		e.echo.ServeHTTP(rec, req)
+		if rec.Code != http.StatusFound {
+			b.Fatalf("status %d: %s", rec.Code, rec.Body)
 		}
 	}
 }

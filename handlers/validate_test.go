@@ -113,7 +113,7 @@ func TestParseTutorLink(t *testing.T) {
 
 // checkTalkioLocation: loc is the Talkio app's partner login page carrying
 // the wanted path as its path value.
-func checkTalkioLocation(t *testing.T, loc, appURL, wantPath string) {
+func checkTalkioLocation(t testing.TB, loc, appURL, wantPath string) {
 	t.Helper()
 	if !strings.HasPrefix(loc, appURL+"/authentication/partner/?") {
 		t.Fatalf("Location %q leaves %s/authentication/partner/", loc, appURL)
