@@ -6,6 +6,8 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -55,4 +57,25 @@ func BenchmarkObserveRequest(b *testing.B) {
 	for b.Loop() {
 		m.observeRequest("/open", http.MethodGet, http.StatusFound, time.Millisecond)
 	}
+}
+
+// The per-user open limiter, taken by every signed-in /open and /embed from
+// every connection at once: 200 users, as in the loadgen.
+func BenchmarkOpenLimiter(b *testing.B) {
+	l := newOpenLimiter(math.MaxInt32, time.Second, openLimiterSize)
+	ids := make([]string, 200)
+	for i := range ids {
+		ids[i] = "user-" + strconv.Itoa(i)
+	}
+	now := time.Now()
+	var next atomic.Uint32
+	b.RunParallel(func(pb *testing.PB) {
+		i := int(next.Add(1))
+		for pb.Next() {
+			if r, _ := l.take(ids[i%len(ids)], now); r == nil {
+				b.Fatal("refused")
+			}
+			i++
+		}
+	})
 }
