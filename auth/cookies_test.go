@@ -128,7 +128,8 @@ func TestLogoutHint(t *testing.T) {
 	token := "eyJhbGciOiJSUzI1NiJ9." + strings.Repeat("x", 1500) + ".sig"
 	rec := save(token)
 	hint := onlyCookie(t, rec, HostPrefix+LogoutHintCookieName)
-	if strings.Contains(hint.Value, "eyJ") {
+	// The token's whole header segment: three letters alone turn up in random base64 now and then.
+	if strings.Contains(hint.Value, "eyJhbGciOiJSUzI1NiJ9") || strings.Contains(hint.Value, "xxxxxxxx") {
 		t.Error("the logout hint cookie shows the ID token in clear")
 	}
 	if got := a.LogoutHint(withCookies(rec.Result().Cookies())); got != token {
