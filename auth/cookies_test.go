@@ -128,7 +128,8 @@ func TestLogoutHint(t *testing.T) {
 	token := "eyJhbGciOiJSUzI1NiJ9." + strings.Repeat("x", 1500) + ".sig"
 	rec := save(token)
 	hint := onlyCookie(t, rec, HostPrefix+LogoutHintCookieName)
-	if strings.Contains(hint.Value, "eyJ") {
+	// The token's whole header segment: three letters alone turn up in random base64 now and then.
+	if strings.Contains(hint.Value, "eyJhbGciOiJSUzI1NiJ9") || strings.Contains(hint.Value, "xxxxxxxx") {
 		t.Error("the logout hint cookie shows the ID token in clear")
 	}
 	if got := a.LogoutHint(withCookies(rec.Result().Cookies())); got != token {
@@ -141,7 +142,7 @@ func TestLogoutHint(t *testing.T) {
 	// Too large for a cookie (hundreds of groups in the token): none is kept, and one of an earlier
 	// session is removed, so logout does not send a stale hint.
 	rec = httptest.NewRecorder()
-	big := "eyJhbGciOiJSUzI1NiJ9." + strings.Repeat("x", 3000) + ".sig"
+	big := "eyJhbGciOiJSUzI1NiJ9." + strings.Repeat("x", 4000) + ".sig"
 	if err := a.SaveSession(rec, withCookies([]*http.Cookie{hint}), &Session{UserID: "u-1", IDToken: big}); err != nil {
 		t.Fatal(err)
 	}

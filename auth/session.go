@@ -112,8 +112,8 @@ type codecs struct {
 }
 
 func newCodecs(cfg Config) (codecs, error) {
-	var sessionPairs, attemptPairs, hintPairs, sealKeys [][]byte
-	infos := []string{infoSessionMAC, infoSessionEnc, infoAttemptMAC, infoAttemptEnc, infoHintMAC, infoHintEnc, infoSessionAEAD}
+	var sessionPairs, attemptPairs, hintPairs, sealKeys, hintSealKeys [][]byte
+	infos := []string{infoSessionMAC, infoSessionEnc, infoAttemptMAC, infoAttemptEnc, infoHintMAC, infoHintEnc, infoSessionAEAD, infoHintAEAD}
 	for _, secret := range cfg.SessionKeys {
 		keys := make([][]byte, len(infos))
 		for i, info := range infos {
@@ -127,6 +127,7 @@ func newCodecs(cfg Config) (codecs, error) {
 		attemptPairs = append(attemptPairs, keys[2], keys[3])
 		hintPairs = append(hintPairs, keys[4], keys[5])
 		sealKeys = append(sealKeys, keys[6])
+		hintSealKeys = append(hintSealKeys, keys[7])
 	}
 
 	// The session cookie: sealed in the current format (sessioncodec.go); the securecookie codecs after
@@ -155,10 +156,17 @@ func newCodecs(cfg Config) (codecs, error) {
 	for _, c := range attemptCodecs {
 		c.(*securecookie.SecureCookie).MaxAge(maxAgeSeconds(attemptTTL)).SetSerializer(securecookie.JSONEncoder{})
 	}
-	hintCodecs := securecookie.CodecsFromPairs(hintPairs...)
-	for _, c := range hintCodecs {
+	// The logout hint: sealed like the session (sessioncodec.go); the securecookie codecs after it read
+	// hints of the format before.
+	hints, err := newSealer(hintSealKeys, time.Duration(maxAge)*time.Second, cfg.Now)
+	if err != nil {
+		return codecs{}, fmt.Errorf("auth: logout hint cipher: %w", err)
+	}
+	hintCodecs := []securecookie.Codec{&hintSealer{hints}}
+	for _, c := range securecookie.CodecsFromPairs(hintPairs...) {
 		// The raw token is the payload; securecookie's own length check is replaced by SaveSession's.
 		c.(*securecookie.SecureCookie).MaxAge(maxAgeSeconds(cfg.Cookies.TTL)).MaxLength(0).SetSerializer(securecookie.NopEncoder{})
+		hintCodecs = append(hintCodecs, c)
 	}
 	return codecs{store: store, attempt: attemptCodecs, hint: hintCodecs}, nil
 }

@@ -201,3 +201,41 @@ func FuzzSessionCookie(f *testing.F) {
 		}
 	})
 }
+
+// The logout hint, sent with every request, is sealed like the session: one base64 layer where
+// securecookie had two. Hints of the securecookie format are still read during a rollout.
+func TestLogoutHintFormat(t *testing.T) {
+	a := newOfflineAuth(t, nil)
+	token := "eyJhbGciOiJSUzI1NiJ9." + strings.Repeat("x", 1000) + ".sig"
+	rec := httptest.NewRecorder()
+	if err := a.SaveSession(rec, httptest.NewRequest(http.MethodGet, "/auth/callback", nil), &Session{UserID: "u-1", IDToken: token}); err != nil {
+		t.Fatal(err)
+	}
+	hint := onlyCookie(t, rec, LogoutHintCookieName)
+	if !strings.HasPrefix(hint.Value, sessionFormatPrefix) {
+		t.Fatalf("new hint %.20q… lacks the prefix %q", hint.Value, sessionFormatPrefix)
+	}
+	legacy, err := securecookie.EncodeMulti(a.hintName, []byte(token), a.hintCodecs[1:]...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Nonce, issue time and tag (36 bytes) and one base64 layer: about two thirds of securecookie's size.
+	if want := base64.RawURLEncoding.EncodedLen(len(token)+36) + len(sessionFormatPrefix); len(hint.Value) != want || len(hint.Value) >= len(legacy)*3/4 {
+		t.Errorf("hint is %d bytes, want %d (the securecookie format: %d)", len(hint.Value), want, len(legacy))
+	}
+	for name, v := range map[string]string{"sealed": hint.Value, "securecookie": legacy} {
+		r := httptest.NewRequest(http.MethodPost, "/logout", nil)
+		r.AddCookie(&http.Cookie{Name: a.hintName, Value: v})
+		if got := a.LogoutHint(r); got != token {
+			t.Errorf("%s hint: LogoutHint gave %.40q…, want the token", name, got)
+		}
+	}
+	// Sealed for the hint's cookie, under its own key: not a session, and not a hint under another name.
+	if _, err := load(a, &http.Cookie{Name: a.sessionName, Value: hint.Value}); !errors.Is(err, ErrNoSession) {
+		t.Errorf("a hint's value as the session cookie: got %v, want ErrNoSession", err)
+	}
+	var raw []byte
+	if err := a.hintCodecs[0].Decode("other_cookie", hint.Value, &raw); !errors.Is(err, errSessionOpen) {
+		t.Errorf("a hint under another cookie name: got %v, want errSessionOpen", err)
+	}
+}

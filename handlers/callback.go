@@ -46,7 +46,7 @@ func (s *server) handleCallback(c echo.Context) (err error) {
 	pid := s.identityOf(id)
 	// The log line's user is the Talkio id: never a claim value (in pseudonymous mode not even the
 	// provider's id).
-	c.Set(ctxUserID, pid.UserID)
+	setUserID(c, pid.UserID)
 
 	strict := s.cookieOpts.sameSite == http.SameSiteStrictMode
 	route, link := tutorIntent(returnTo)

@@ -41,7 +41,7 @@ const (
 
 // env is one gateway with its provider and Talkio simulator.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	idp    *idp.Provider
 	idpURL string      // the provider's origin
 	idpUp  atomic.Bool // false: the provider answers 503 to everything
@@ -94,7 +94,7 @@ var signingKey = func() func(testing.TB) *rsa.PrivateKey {
 
 // newEnv starts a provider, a simulator and a gateway for one test, which
 // runs in parallel with the others.
-func newEnv(t *testing.T, cfg envConfig) *env {
+func newEnv(t testing.TB, cfg envConfig) *env {
 	t.Helper()
 	e := &env{
 		t:      t,

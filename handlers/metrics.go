@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -87,6 +88,22 @@ type Metrics struct {
 	logins       *prometheus.CounterVec
 	usersCreated prometheus.Counter
 	tokensIssued prometheus.Counter
+
+	// requestSeries caches httpRequests' and httpDuration's children by
+	// requestKey, so that a request looks its series up once, by one hash,
+	// instead of hashing and comparing its label values in both vectors.
+	// Bounded like the series themselves: every key is a label set.
+	requestSeries sync.Map // requestKey → *requestSeries
+}
+
+type requestKey struct {
+	route, method string
+	status        int
+}
+
+type requestSeries struct {
+	count    prometheus.Counter
+	duration prometheus.Observer
 }
 
 // NewMetrics registers every metric on a new registry.
@@ -216,8 +233,17 @@ func (m *Metrics) observeRequest(route, method string, status int, d time.Durati
 		return
 	}
 	method = methodLabel(method)
-	m.httpRequests.WithLabelValues(route, method, statusLabel(status)).Inc()
-	m.httpDuration.WithLabelValues(route, method).Observe(d.Seconds())
+	k := requestKey{route, method, status}
+	v, ok := m.requestSeries.Load(k)
+	if !ok {
+		v, _ = m.requestSeries.LoadOrStore(k, &requestSeries{
+			count:    m.httpRequests.WithLabelValues(route, method, statusLabel(status)),
+			duration: m.httpDuration.WithLabelValues(route, method),
+		})
+	}
+	series := v.(*requestSeries)
+	series.count.Inc()
+	series.duration.Observe(d.Seconds())
 }
 
 // statusLabels are the label values of the status codes net/http can send,

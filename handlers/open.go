@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net/http"
@@ -28,21 +29,22 @@ type tutorLink struct {
 // parseTutorLink validates the query of /open and /embed: path or template
 // (see talkio.AppPath), hide_chat_sidebar true|false, each at most once.
 func parseTutorLink(rawQuery string) (*tutorLink, error) {
-	q, err := url.ParseQuery(rawQuery)
+	first, n, err := tutorLinkParams(rawQuery)
 	if err != nil {
 		return nil, &InputError{"query", "the link's query is malformed"}
 	}
-	for _, k := range []string{"path", "template", "hide_chat_sidebar"} {
-		if len(q[k]) > 1 {
+	for i, k := range tutorLinkKeys {
+		if n[i] > 1 {
 			return nil, &InputError{k, k + " appears more than once"}
 		}
 	}
-	path, err := talkio.AppPath(q.Get("path"), q.Get("template"))
+	pathParam, templateParam, hide := first[0], first[1], first[2]
+	path, err := talkio.AppPath(pathParam, templateParam)
 	if err != nil {
 		return nil, err
 	}
-	l := &tutorLink{path: path, pathParam: q.Get("path"), templateParam: q.Get("template")}
-	switch q.Get("hide_chat_sidebar") {
+	l := &tutorLink{path: path, pathParam: pathParam, templateParam: templateParam}
+	switch hide {
 	case "", "false":
 	case "true":
 		l.hideChatSidebar = true
@@ -50,6 +52,61 @@ func parseTutorLink(rawQuery string) (*tutorLink, error) {
 		return nil, &InputError{"hide_chat_sidebar", "hide_chat_sidebar must be true or false"}
 	}
 	return l, nil
+}
+
+// tutorLinkKeys are the parameters of a tutor link, in the order their
+// duplicates are reported.
+var tutorLinkKeys = [3]string{"path", "template", "hide_chat_sidebar"}
+
+// tutorLinkParams is url.ParseQuery reduced to the tutor link's parameters:
+// the first value of each and how many times it appears, and ParseQuery's
+// error for a malformed query (a bad escape or a semicolon anywhere in it).
+// Without the map and slices of every parameter that ParseQuery builds, and
+// without allocating at all when nothing is escaped: it runs on every open.
+// A query of many parameters goes through url.ParseQuery itself, which also
+// limits their number.
+func tutorLinkParams(rawQuery string) (first [3]string, n [3]int, err error) {
+	if strings.Count(rawQuery, "&") >= 32 {
+		q, err := url.ParseQuery(rawQuery)
+		if err != nil {
+			return first, n, err
+		}
+		for i, k := range tutorLinkKeys {
+			if vs := q[k]; len(vs) > 0 {
+				first[i], n[i] = vs[0], len(vs)
+			}
+		}
+		return first, n, nil
+	}
+	for rest := rawQuery; rest != ""; {
+		var part string
+		part, rest, _ = strings.Cut(rest, "&")
+		if strings.Contains(part, ";") {
+			err = errors.New("invalid semicolon separator in query")
+			continue
+		}
+		if part == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(part, "=")
+		k, err1 := url.QueryUnescape(k)
+		if err1 == nil {
+			v, err1 = url.QueryUnescape(v)
+		}
+		if err1 != nil {
+			err = cmp.Or(err, err1)
+			continue
+		}
+		for i, name := range tutorLinkKeys {
+			if k == name {
+				if n[i] == 0 {
+					first[i] = v
+				}
+				n[i]++
+			}
+		}
+	}
+	return first, n, err
 }
 
 // localURL is route with the link's validated query.

@@ -6,18 +6,19 @@ import (
 
 // routes lists every route and its middleware in one place.
 func (s *server) routes(e *echo.Echo) {
-	// Outermost first: the request id exists before the log line needs it;
-	// the log line sees the final status; every response, errors included,
-	// carries the security headers.
-	e.Use(requestID(s.trustProxy), s.logRequests, s.secureHeaders, limitBody(MaxRequestBody))
+	// The request id, the request log, the security headers and the body
+	// limit, in that order (see front).
+	e.Use(s.front)
 
 	e.GET("/", s.handleHome)
 	e.GET("/login", s.handleLogin)
 	e.GET("/auth/callback", s.handleCallback)
 	e.GET("/logout", s.handleLogoutPage)
 	e.POST("/logout", s.handleLogout, s.crossOrigin())
-	e.GET("/open", s.handleOpen, s.limitOpens)
-	e.GET("/embed", s.handleEmbed, s.limitOpens)
+	// limitOpens wraps the handlers here, once: as route middleware Echo
+	// would wrap them anew on every request.
+	e.GET("/open", s.limitOpens(s.handleOpen))
+	e.GET("/embed", s.limitOpens(s.handleEmbed))
 
 	// Probes also answer HEAD (some load balancers and monitors send it). The
 	// tutor routes deliberately do not: a link preview sending HEAD would

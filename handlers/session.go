@@ -10,21 +10,19 @@ import (
 	"talkio-gateway/auth"
 )
 
-// ctxSession is the echo.Context key of the request's loaded session
-// (a loadedSession), so that the cookie is decoded once per request however
-// many middleware and handlers ask.
-const ctxSession = "gateway.session"
-
-type loadedSession struct{ sess *auth.Session }
-
 // session returns the signed-in user's session, or nil when there is none
-// (absent, tampered with, expired: all mean "signed out").
+// (absent, tampered with, expired: all mean "signed out"). The cookie is
+// decoded once per request (requestState) however many middleware and
+// handlers ask.
 func (s *server) session(c echo.Context) *auth.Session {
-	if l, ok := c.Get(ctxSession).(loadedSession); ok {
-		return l.sess
+	st := stateOf(c)
+	if st != nil && st.sessionLoaded {
+		return st.session
 	}
 	sess := s.loadSession(c)
-	c.Set(ctxSession, loadedSession{sess})
+	if st != nil {
+		st.session, st.sessionLoaded = sess, true
+	}
 	return sess
 }
 
@@ -36,7 +34,7 @@ func (s *server) loadSession(c echo.Context) *auth.Session {
 		}
 		return nil
 	}
-	c.Set(ctxUserID, sess.UserID)
+	setUserID(c, sess.UserID)
 	return sess
 }
 

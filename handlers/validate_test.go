@@ -113,7 +113,7 @@ func TestParseTutorLink(t *testing.T) {
 
 // checkTalkioLocation: loc is the Talkio app's partner login page carrying
 // the wanted path as its path value.
-func checkTalkioLocation(t *testing.T, loc, appURL, wantPath string) {
+func checkTalkioLocation(t testing.TB, loc, appURL, wantPath string) {
 	t.Helper()
 	if !strings.HasPrefix(loc, appURL+"/authentication/partner/?") {
 		t.Fatalf("Location %q leaves %s/authentication/partner/", loc, appURL)
@@ -317,4 +317,31 @@ func TestTutorLinkVerdicts(t *testing.T) {
 	if accepted != 5 {
 		t.Errorf("%d of %d inputs accepted, want 5", accepted, len(all))
 	}
+}
+
+// tutorLinkParams is url.ParseQuery for the link's three parameters: the
+// same verdict on every query, and the same first value and count of each.
+func FuzzTutorLinkParams(f *testing.F) {
+	for _, seed := range []string{
+		"", "template=books-literature&hide_chat_sidebar=true", "path=%2Fx&path=y", "a=1;b=2",
+		"template=%zz", "&&template=a&", "path", "path=a+b%20c&template=", "%70ath=x", "hide_chat_sidebar=true&x=%",
+		strings.Repeat("x=1&", 40) + "template=a",
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, query string) {
+		first, n, err := tutorLinkParams(query)
+		q, wantErr := url.ParseQuery(query)
+		if (err != nil) != (wantErr != nil) {
+			t.Fatalf("%q: error %v, url.ParseQuery's %v", query, err, wantErr)
+		}
+		if err != nil {
+			return
+		}
+		for i, k := range tutorLinkKeys {
+			if n[i] != len(q[k]) || first[i] != q.Get(k) {
+				t.Errorf("%q: %s: %d× %q, url.ParseQuery %d× %q", query, k, n[i], first[i], len(q[k]), q.Get(k))
+			}
+		}
+	})
 }
