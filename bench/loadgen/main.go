@@ -151,6 +151,7 @@ func bench(nUsers, conc, rate, nSlices int, dur, warm time.Duration, lats []time
 	gw := command(pin, bin)
 	gw.Env = append(os.Environ(),
 		"GATEWAY_LISTEN="+gwAddr, "GATEWAY_PUBLIC_URL="+gwURL,
+		"GATEWAY_METRICS_LISTEN=127.0.0.1:0", // not the default :9090, which another gateway may hold
 		"GATEWAY_SESSION_SECRET=bench-session-secret-0123456789abcdef-0123456789",
 		"OIDC_ISSUER="+issuer, "OIDC_CLIENT_ID="+clientID, "OIDC_CLIENT_SECRET="+secret,
 		"TALKIO_API_URL="+api.URL, "TALKIO_APP_URL=http://talkio.bench.example",
