@@ -51,6 +51,7 @@ func (l *LogWriter) Write(p []byte) (int, error) {
 		return l.out.Write(p)
 	}
 	n, err := l.buf.Write(p)
+	l.keepGoing(err)
 	if !l.armed && l.buf.Buffered() > 0 {
 		l.armed = true
 		l.timer.Reset(l.every)
@@ -63,7 +64,17 @@ func (l *LogWriter) Flush() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.armed = false
-	return l.buf.Flush()
+	err := l.buf.Flush()
+	l.keepGoing(err)
+	return err
+}
+
+// keepGoing drops a failed write's lines: bufio.Writer keeps its first error and would refuse every
+// later line, so one failed write (a log collector's broken pipe) would silence the log until restart.
+func (l *LogWriter) keepGoing(err error) {
+	if err != nil {
+		l.buf.Reset(l.out)
+	}
 }
 
 // Close writes what is buffered and stops buffering: later lines are written at once.

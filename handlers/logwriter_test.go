@@ -171,3 +171,39 @@ func BenchmarkRequestLogLine(b *testing.B) {
 		})
 	}
 }
+
+// failingOnce fails its first write (a log collector's broken pipe), then takes everything.
+type failingOnce struct {
+	failed bool
+	buf    bytes.Buffer
+}
+
+func (f *failingOnce) Write(p []byte) (int, error) {
+	if !f.failed {
+		f.failed = true
+		return 0, io.ErrClosedPipe
+	}
+	return f.buf.Write(p)
+}
+
+// One failed write loses the lines it carried, not every later one (bufio.Writer keeps its first error).
+func TestLogWriterRecoversFromAFailedWrite(t *testing.T) {
+	out := &failingOnce{}
+	lw := NewLogWriter(out, time.Hour)
+	defer lw.Close()
+	if _, err := lw.Write([]byte("lost\n")); err != nil {
+		t.Fatal(err)
+	}
+	if err := lw.Flush(); err == nil {
+		t.Fatal("the failed write was not reported")
+	}
+	if _, err := lw.Write([]byte("kept\n")); err != nil {
+		t.Fatalf("a line after the failure: %v", err)
+	}
+	if err := lw.Flush(); err != nil {
+		t.Fatalf("flush after the failure: %v", err)
+	}
+	if got := out.buf.String(); got != "kept\n" {
+		t.Errorf("written after the failure: %q, want the later line", got)
+	}
+}
