@@ -129,6 +129,8 @@ var provisionPages = map[provision.Outcome]errorPage{
 		Message: "Your account does not belong to an organization that uses the Talkio tutor. Ask %s to set it up."},
 	provision.NotProvisioned: {Status: http.StatusForbidden, Title: "No access to the tutor",
 		Message: "Your account has not been given access to the Talkio tutor. Ask %s for access."},
+	provision.ReservedID: {Status: http.StatusForbidden, Title: "Your account cannot be used",
+		Message: "Your account has a user id that the Talkio tutor cannot use. Ask %s to check the sign-in configuration."},
 	provision.TalkioBusy: {Status: http.StatusServiceUnavailable, Title: "Talkio is temporarily unavailable",
 		Message: "The Talkio service is busy or briefly down. Please try again in a minute.", RetryAfter: "30"},
 	provision.TalkioFailed: {Status: http.StatusBadGateway, Title: "Talkio did not answer",

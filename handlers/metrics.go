@@ -288,6 +288,7 @@ var provisionOutcomes = map[provision.Outcome]string{
 	provision.RefusedGroup:        loginRefusedGroup,
 	provision.RefusedOrganization: loginRefusedOrganization,
 	provision.NotProvisioned:      loginNotProvisioned,
+	provision.ReservedID:          loginInvalidIdentity,
 	provision.Expired:             loginExpired,
 	provision.TalkioBusy:          loginUpstreamError,
 	provision.TalkioFailed:        loginUpstreamError,

@@ -23,6 +23,10 @@ var (
 	// ErrNoUser: Talkio refused a token because no user has the id (deleted since the session
 	// began), and not because the account expired. It wraps the API's error.
 	ErrNoUser = errors.New("provision: no Talkio user has the id")
+	// ErrReservedID: an id of another entry point's form (an LTI id, "lti_…") reached the core from
+	// sign-in, SCIM or the CLI. In claim mode a person who can choose their CLAIM_USER_ID value (a
+	// username, an email) could otherwise pick an LTI learner's id and be given that account.
+	ErrReservedID = errors.New("provision: the user id has the form reserved for LTI launches")
 )
 
 // Outcome is what an error from this package (or from the Partner API beneath it) means for the person
@@ -42,6 +46,8 @@ const (
 	RefusedOrganization
 	// NotProvisioned: ErrNotProvisioned.
 	NotProvisioned
+	// ReservedID: ErrReservedID.
+	ReservedID
 	// Expired: ErrAccountExpired.
 	Expired
 	// TalkioBusy: the Partner API answered 429 or 503 (after the client's retries); waiting helps.
@@ -57,6 +63,7 @@ var outcomeWords = [...]string{
 	RefusedGroup:        "refused_group",
 	RefusedOrganization: "refused_organization",
 	NotProvisioned:      "not_provisioned",
+	ReservedID:          "reserved_id",
 	Expired:             "expired",
 	TalkioBusy:          "talkio_busy",
 	TalkioFailed:        "talkio_error",
@@ -73,7 +80,7 @@ func (o Outcome) String() string {
 // which trying again does not change.
 func (o Outcome) Refused() bool {
 	switch o {
-	case RefusedGroup, RefusedOrganization, NotProvisioned, Expired:
+	case RefusedGroup, RefusedOrganization, NotProvisioned, Expired, ReservedID:
 		return true
 	}
 	return false
@@ -94,6 +101,8 @@ func Classify(err error) Outcome {
 		return RefusedOrganization
 	case errors.Is(err, ErrNotProvisioned):
 		return NotProvisioned
+	case errors.Is(err, ErrReservedID):
+		return ReservedID
 	case errors.Is(err, ErrAccountExpired):
 		return Expired
 	}

@@ -56,8 +56,11 @@ func (r IDRule) ScopedUserID(issuer, subject string) string {
 		return r.UserID(issuer, subject)
 	}
 	sum := sha256.Sum256([]byte(issuer))
-	return "lti_" + strings.ToLower(b32.EncodeToString(sum[:5])) + "_" + subject
+	return ltiPrefix + strings.ToLower(b32.EncodeToString(sum[:5])) + "_" + subject
 }
+
+// ltiPrefix starts every claim-mode LTI id; the core refuses it from the other entry points.
+const ltiPrefix = "lti_"
 
 var b32 = base32.StdEncoding.WithPadding(base32.NoPadding)
 

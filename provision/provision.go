@@ -252,6 +252,9 @@ func (d *decision) key(op string) string {
 func (p *Provisioner) decide(id *Identity, via EntryPoint) (*decision, error) {
 	// An LTI launch carries no groups: the platform's registration (LTI_PLATFORMS) is the access
 	// policy there, and the course roster decides who launches.
+	if via != LTI && strings.HasPrefix(id.UserID, ltiPrefix) {
+		return nil, ErrReservedID
+	}
 	if len(p.opts.AllowedGroups) > 0 && via != LTI && !memberOfAny(id.Groups, p.opts.AllowedGroups) {
 		return nil, ErrNotAllowed
 	}
