@@ -43,7 +43,7 @@ func (p *Provisioner) Open(ctx context.Context, id *Identity, via EntryPoint) (*
 			if err != nil || u == nil {
 				return u, err
 			}
-			if err := p.update(fctx, c, u, id, d.expires); err != nil {
+			if err := p.update(fctx, c, u, id, d.renewal()); err != nil {
 				return nil, err
 			}
 			p.setPreference(fctx, c, id.UserID)

@@ -334,3 +334,31 @@ func sameMap(got, want map[string]any) bool {
 	}
 	return true
 }
+
+// The expiry slides with use (a sign-in, a launch), not with a directory edit: a user the directory
+// pushes gets now + TTL at creation, and a later SCIM update leaves it alone, so an account nobody uses
+// still expires.
+func TestSCIMUpdatesDoNotRenewTheExpiry(t *testing.T) {
+	t.Parallel()
+	const ttl = 720 * time.Hour
+	e := newProvisionerEnv(t, func(o *Options) { o.AccountTTL = ttl })
+	id := Identity{UserID: "u1", Name: "Ada"}
+	if _, err := e.p.Provision(t.Context(), &id, SCIM); err != nil {
+		t.Fatal(err)
+	}
+	if u, _ := e.sim.User(testOrg, "u1"); u.AccountExpiresAt == nil || !u.AccountExpiresAt.Equal(t0.Add(ttl)) {
+		t.Fatalf("created by SCIM: expiry %v, want %v", u.AccountExpiresAt, t0.Add(ttl))
+	}
+	e.sim.Advance(24 * time.Hour)
+	id.Name = "Ada Lovelace"
+	if _, err := e.p.Provision(t.Context(), &id, SCIM); err != nil {
+		t.Fatal(err)
+	}
+	if u, _ := e.sim.User(testOrg, "u1"); u.UserName != "Ada Lovelace" || !u.AccountExpiresAt.Equal(t0.Add(ttl)) {
+		t.Errorf("after a SCIM update: %q, expiry %v; want the new name and the same expiry", u.UserName, u.AccountExpiresAt)
+	}
+	e.mustProvision(t, &id) // a sign-in renews it
+	if u, _ := e.sim.User(testOrg, "u1"); !u.AccountExpiresAt.Equal(t0.Add(24*time.Hour + ttl)) {
+		t.Errorf("after a sign-in: expiry %v, want %v", u.AccountExpiresAt, t0.Add(24*time.Hour+ttl))
+	}
+}

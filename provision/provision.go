@@ -224,7 +224,7 @@ func (p *Provisioner) Provision(ctx context.Context, id *Identity, via EntryPoin
 	// wait on the same flight; the Talkio client's own timeout still bounds it.
 	fctx := context.WithoutCancel(ctx)
 	v, err, _ := p.flight.Do(d.key("provision"), func() (any, error) {
-		return p.provision(fctx, d.client, id, d.userType, d.expires, d.create)
+		return p.provision(fctx, d, id)
 	})
 	if err != nil {
 		return nil, err
@@ -237,8 +237,18 @@ type decision struct {
 	client   *talkio.Client // of the person's organization
 	userType string         // for a creation
 	expires  *time.Time     // the sliding expiry; nil: none
+	renew    bool           // an existing user's expiry slides too (a sign-in or launch; not a directory edit)
 	create   bool           // the entry point may create
 	userID   string
+}
+
+// renewal is the expiry an existing user's update sends: the sliding one, unless this entry point does
+// not renew (nil: the expiry stays as it is).
+func (d *decision) renewal() *time.Time {
+	if !d.renew {
+		return nil
+	}
+	return d.expires
 }
 
 // key names a flight of this person in this organization; entry points that differ in whether
@@ -278,7 +288,10 @@ func (p *Provisioner) decide(id *Identity, via EntryPoint) (*decision, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &decision{client: p.clientFor(slug), userType: userType, expires: expires, create: p.mayCreate(via), userID: id.UserID}, nil
+	// The expiry slides with use: a sign-in or a launch. A directory edit (SCIM) is not use, so it sets the
+	// expiry of a user it creates but never pushes an existing one's forward.
+	renew := via != SCIM
+	return &decision{client: p.clientFor(slug), userType: userType, expires: expires, renew: renew, create: p.mayCreate(via), userID: id.UserID}, nil
 }
 
 // accountExpiry is now + AccountTTL, capped by the identity's own expiry
@@ -307,21 +320,22 @@ func (p *Provisioner) accountExpiry(id *Identity, now time.Time) (*time.Time, er
 	return exp, nil
 }
 
-func (p *Provisioner) provision(ctx context.Context, c *talkio.Client, id *Identity, userType string, expires *time.Time, create bool) (*Provisioned, error) {
-	res := &Provisioned{Organization: c.Organization(), UserType: userType}
-	u, err := p.lookup(ctx, c, id.UserID, create)
+func (p *Provisioner) provision(ctx context.Context, d *decision, id *Identity) (*Provisioned, error) {
+	c := d.client
+	res := &Provisioned{Organization: c.Organization(), UserType: d.userType}
+	u, err := p.lookup(ctx, c, id.UserID, d.create)
 	switch {
 	case err != nil:
 		return nil, err
 	case u != nil:
-		res.UserType = p.keepType(u, userType)
-		if err := p.update(ctx, c, u, id, expires); err != nil {
+		res.UserType = p.keepType(u, d.userType)
+		if err := p.update(ctx, c, u, id, d.renewal()); err != nil {
 			return nil, err
 		}
-	case !create:
+	case !d.create:
 		return nil, ErrNotProvisioned
 	default:
-		if err := p.create(ctx, c, id, userType, expires); err != nil {
+		if err := p.create(ctx, c, id, d.userType, d.expires); err != nil {
 			return nil, err
 		}
 	}
