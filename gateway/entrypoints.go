@@ -2,30 +2,32 @@ package gateway
 
 import (
 	"log/slog"
-	"net/http"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"talkio-gateway/config"
+	"talkio-gateway/handlers"
 	"talkio-gateway/lti"
 	"talkio-gateway/provision"
 	"talkio-gateway/scim"
 	"talkio-gateway/talkio"
 )
 
-// The entry points beyond OIDC sign-in. Each is an http.Handler of its own, mounted on the main mux
-// beside the web front rather than behind it: SCIM answers its own RFC 7644 errors (a 413 or a 401 in
-// SCIM JSON, not an HTML page) and LTI pages are framed by, and posted to from, the learning platform
-// (their own CSP, no cross-origin refusal). All of them share the one provisioner and the one id rule.
+// The entry points beyond OIDC sign-in. Each is an http.Handler of its own, mounted behind the web
+// front's request id, request log and security headers (handlers.Mount): SCIM bounds its bodies itself
+// and answers RFC 7644 errors (a 413 in SCIM JSON, not an HTML page); LTI pages set their own CSP, since
+// the learning platform frames them, and the cross-origin refusal guards only the gateway's sign-out.
+// All of them share the one provisioner and the one id rule.
 
-// mountEntryPoints builds and mounts SCIM (when SCIM_TOKEN is set) and LTI (when LTI_PLATFORMS is set).
-func mountEntryPoints(mux *http.ServeMux, cfg *config.Config, prov *provision.Provisioner, client *talkio.Client,
-	reg prometheus.Registerer, demo bool, log *slog.Logger) error {
+// entryPoints builds SCIM (when SCIM_TOKEN is set) and LTI (when LTI_PLATFORMS is set) as mounts.
+func entryPoints(cfg *config.Config, prov *provision.Provisioner, client *talkio.Client,
+	reg prometheus.Registerer, demo bool, log *slog.Logger) ([]handlers.Mount, error) {
+	var mounts []handlers.Mount
 	rule := IDRule(cfg)
 	if cfg.SCIMEnabled() {
 		m, err := scim.PrometheusMetrics(reg)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		var others []*talkio.Client
 		seen := map[string]bool{cfg.TalkioOrganization: true}
@@ -51,10 +53,9 @@ func mountEntryPoints(mux *http.ServeMux, cfg *config.Config, prov *provision.Pr
 			Metrics:           m,
 		})
 		if err != nil {
-			return err
+			return nil, err
 		}
-		mux.Handle("/scim/v2/", h)
-		mux.Handle("/scim/v2", h)
+		mounts = append(mounts, handlers.Mount{Prefix: "/scim/v2", Handler: h, OwnBodyLimit: true})
 	}
 	if cfg.LTIEnabled() {
 		launches := prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -62,7 +63,7 @@ func mountEntryPoints(mux *http.ServeMux, cfg *config.Config, prov *provision.Pr
 			Help: "LTI launches by outcome and message type.",
 		}, []string{"outcome", "message_type"})
 		if err := reg.Register(launches); err != nil {
-			return err
+			return nil, err
 		}
 		platforms := make([]lti.Platform, len(cfg.LTIPlatforms))
 		for i, p := range cfg.LTIPlatforms {
@@ -98,9 +99,9 @@ func mountEntryPoints(mux *http.ServeMux, cfg *config.Config, prov *provision.Pr
 			Demo:           demo,
 		})
 		if err != nil {
-			return err
+			return nil, err
 		}
-		mux.Handle("/lti/", h)
+		mounts = append(mounts, handlers.Mount{Prefix: "/lti", Handler: h})
 	}
-	return nil
+	return mounts, nil
 }

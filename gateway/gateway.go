@@ -194,7 +194,7 @@ func Start(ctx context.Context, o Options) (*Gateway, error) {
 	opts.Metrics = metrics
 	opts.ServeMetrics = metricsOnMain
 	// The other entry points share prov (see mountEntryPoints).
-	if err := mountEntryPoints(mux, cfg, prov, client, metrics.Registerer(), gw.demo, log); err != nil {
+	if opts.Mounts, err = entryPoints(cfg, prov, client, metrics.Registerer(), gw.demo, log); err != nil {
 		return fail(err)
 	}
 	app, err := handlers.New(opts)

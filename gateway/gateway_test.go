@@ -165,6 +165,29 @@ func TestDemoEntryPoints(t *testing.T) {
 	if got := scim(token + "x"); got != http.StatusUnauthorized {
 		t.Errorf("SCIM with another token: %d, want 401", got)
 	}
+	// Behind the web front's request id and log, but with SCIM's own body limit and error format: a body
+	// over the gateway's 64 KiB but under SCIM's limit reaches SCIM; one over SCIM's gets its JSON 413.
+	post := func(size int) (*http.Response, string) {
+		req, _ := http.NewRequest(http.MethodPost, gw.URL()+"/scim/v2/Users", strings.NewReader(`{"x":"`+strings.Repeat("a", size)+`"}`))
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/scim+json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return resp, string(body)
+	}
+	if resp, body := post(100 << 10); resp.StatusCode == http.StatusRequestEntityTooLarge || resp.Header.Get("X-Request-Id") == "" {
+		t.Errorf("100 KiB SCIM body: %d, request id %q: %.200s", resp.StatusCode, resp.Header.Get("X-Request-Id"), body)
+	}
+	if resp, body := post(300 << 10); resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(resp.Header.Get("Content-Type"), "scim+json") {
+		t.Errorf("300 KiB SCIM body: %d %q: %.200s, want SCIM's JSON 413", resp.StatusCode, resp.Header.Get("Content-Type"), body)
+	}
+	if !strings.Contains(gw.Logs.String(), `"route":"/scim/v2/*"`) {
+		t.Error("no request log line for the SCIM requests")
+	}
 	for _, tc := range []struct{ path, want string }{
 		{"/lms/", "lti/login"},
 		{"/lti/jwks", `"kty":"RSA"`},

@@ -85,9 +85,10 @@ type Options struct {
 	// default: the counts are not for the public, so the gateway package serves
 	// them on GATEWAY_METRICS_LISTEN and this listener answers 404.
 	ServeMetrics bool
-	// Mounts are further handlers served under a path prefix (e.g. "/scim"),
-	// behind the same request id, request log, security headers and body limit
-	// as the gateway's own routes. The handler sees the full path.
+	// Mounts are further handlers served under a path prefix (e.g. "/scim/v2",
+	// "/lti"), behind the same request id, request log and security headers as
+	// the gateway's own routes, and its body limit unless the mount has its
+	// own. The handler sees the full path and may replace a security header.
 	Mounts []Mount
 	// Logger receives one line per request and the details of errors;
 	// default slog.Default().
@@ -100,6 +101,9 @@ type Options struct {
 type Mount struct {
 	Prefix  string // "/name": starts with a slash, no trailing slash
 	Handler http.Handler
+	// OwnBodyLimit: the handler bounds request bodies itself and answers in its
+	// own format (SCIM's JSON errors), so the gateway's limit and page stay out.
+	OwnBodyLimit bool
 }
 
 // server holds what the handlers share. It is built once by New.
@@ -132,6 +136,7 @@ type server struct {
 	metrics      *Metrics
 	serveMetrics bool
 	mounts       []Mount
+	ownLimit     map[string]bool // route paths of mounts that bound bodies themselves
 }
 
 // cookieOptions is the cookie policy the handlers act on; auth sets every
@@ -259,6 +264,7 @@ func newServer(o Options) (*server, error) {
 		metrics:          o.Metrics,
 		serveMetrics:     o.ServeMetrics,
 		mounts:           o.Mounts,
+		ownLimit:         ownLimitRoutes(o.Mounts),
 	}, nil
 }
 
@@ -298,4 +304,18 @@ func assetURLs(fsys fs.FS) (assets, error) {
 		return assets{}, err
 	}
 	return assets{CSS: css, Icon: icon}, nil
+}
+
+// ownLimitRoutes are the route paths (as Echo names them) of the mounts with their own body limit.
+func ownLimitRoutes(mounts []Mount) map[string]bool {
+	var m map[string]bool
+	for _, mt := range mounts {
+		if mt.OwnBodyLimit {
+			if m == nil {
+				m = map[string]bool{}
+			}
+			m[mt.Prefix], m[mt.Prefix+"/*"] = true, true
+		}
+	}
+	return m
 }
