@@ -79,7 +79,8 @@ type Config struct {
 	SCIMTokens          []string
 	SCIMUserIDAttribute string // SCIMAttributeExternalID or SCIMAttributeUserName
 	SCIMDeactivate      string // SCIMDeactivateDelete or SCIMDeactivateSuspend
-	// SCIMSignInCreates keeps creating Talkio users at sign-in while SCIM is on; Load sets it in demo mode.
+	// SCIMSignInCreates keeps creating Talkio users at sign-in while SCIM is on (demo mode sets the
+	// variable in its own configuration).
 	SCIMSignInCreates bool
 
 	// LTIPlatforms are the LMS registrations; nil means LTI is off. Each has its Organization filled in
@@ -257,10 +258,6 @@ func (l Loader) load(cliOnly bool) (*Config, error) {
 		}
 	}
 	problems = append(problems, crossCheck(c, raw, cliOnly)...)
-	if c.Demo {
-		// Demo mode shows sign-in and SCIM side by side: people the directory has not pushed still get in.
-		c.SCIMSignInCreates = true
-	}
 
 	if len(problems) > 0 {
 		e := &Error{Problems: problems}

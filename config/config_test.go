@@ -499,7 +499,7 @@ func TestDemoMode(t *testing.T) {
 	c = mustLoad(t, map[string]string{"GATEWAY_LISTEN": ":9999", "GATEWAY_METRICS_LISTEN": ":9998", "GATEWAY_LOG_FORMAT": "json",
 		"GATEWAY_SHUTDOWN_TIMEOUT": "3s", "TALKIO_USER_ID_MODE": "pseudonymous", "TALKIO_SEND_FIELDS": "none", "GATEWAY_OPEN_BURST": "3"})
 	if !c.Demo || c.Listen != ":9999" || c.IDMode != IDModePseudonymous || c.IDKey != nil || c.SendFields != (SendFields{}) ||
-		c.OpenBurst != 3 || !c.SCIMSignInCreates {
+		c.OpenBurst != 3 {
 		t.Errorf("got %+v", fieldsOf(*c))
 	}
 	_, err := Load(getenv(map[string]string{"GATEWAY_LISTEN": "8080", "GATEWAY_LOG_LEVEL": "chatty"}))

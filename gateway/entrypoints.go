@@ -79,12 +79,6 @@ func entryPoints(cfg *config.Config, prov *provision.Provisioner, client *talkio
 		for i, t := range cfg.LTITemplates {
 			templates[i] = lti.Template{Slug: t.Slug, Title: t.Title}
 		}
-		var ancestors []string
-		for _, a := range cfg.FrameAncestors {
-			if a != "'self'" {
-				ancestors = append(ancestors, a)
-			}
-		}
 		h, err := lti.New(lti.Options{
 			Platforms:      platforms,
 			ToolKeys:       cfg.LTIToolKeys,
@@ -93,7 +87,7 @@ func entryPoints(cfg *config.Config, prov *provision.Provisioner, client *talkio
 			TalkioAppURL:   cfg.TalkioAppURL,
 			Provisioner:    prov,
 			IDRule:         rule,
-			FrameAncestors: ancestors,
+			FrameAncestors: cfg.FrameAncestors,
 			Logger:         log,
 			Metrics:        func(outcome, typ string) { launches.WithLabelValues(outcome, typ).Inc() },
 			Demo:           demo,

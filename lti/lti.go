@@ -222,7 +222,9 @@ func New(o Options) (http.Handler, error) {
 		addAncestor(iu.Scheme + "://" + iu.Host)
 	}
 	for _, a := range o.FrameAncestors {
-		if a != "" && a != "'self'" {
+		// 'self' is there already; 'none' (the gateway's own pages framed by no one) means nothing
+		// here, where the registrations' origins must frame the tool.
+		if a != "" && a != "'self'" && a != "'none'" {
 			addAncestor(a)
 		}
 	}
