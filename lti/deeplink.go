@@ -19,6 +19,7 @@ type pick struct {
 	ReturnURL    string `json:"r"`
 	Data         string `json:"a,omitempty"`
 	Expires      int64  `json:"e"`
+	ID           string `json:"n"` // makes the context single use: one signed answer per request
 }
 
 // deepLinkingRequest shows the picker for an LtiDeepLinkingRequest (Deep Linking 2.0 §4.4). No
@@ -39,7 +40,7 @@ func (t *tool) deepLinkingRequest(w http.ResponseWriter, r *http.Request, p *pla
 	}
 	ctx, err := t.sealer.seal("pick", pick{
 		Issuer: p.Issuer, ClientID: p.ClientID, DeploymentID: v.claims.DeploymentID,
-		ReturnURL: s.ReturnURL, Data: s.Data, Expires: t.opts.Now().Add(pickTTL).Unix(),
+		ReturnURL: s.ReturnURL, Data: s.Data, Expires: t.opts.Now().Add(pickTTL).Unix(), ID: randomString(12),
 	})
 	if err != nil {
 		t.fail(w, r, http.StatusInternalServerError, "Something went wrong", "The picker could not be prepared.", err)
@@ -80,7 +81,13 @@ func (t *tool) handleDeepLink(w http.ResponseWriter, r *http.Request) {
 		}
 		item.Title = "Talkio: " + t.opts.Templates[i].Title
 		item.Custom = map[string]string{"talkio_template": slug}
+	} // One signed answer per deep-linking request (within a replica, like launch nonces): a context
+	// copied out of the page cannot have the tool sign more.
+	if !t.tickets.use("pick:"+pk.ID, time.Unix(pk.Expires, 0), now) {
+		t.fail(w, r, http.StatusBadRequest, "This choice was already sent", "Start again from your course's “add content” menu.", nil)
+		return
 	}
+
 	claims := map[string]any{
 		"iss":             pk.ClientID,
 		"aud":             pk.Issuer,

@@ -95,9 +95,9 @@ const (
 
 // Lifetimes.
 const (
-	stateTTL  = 5 * time.Minute // login → launch
-	ticketTTL = 3 * time.Minute // in-frame page → click on "Open"
-	pickTTL   = 30 * time.Minute
+	stateTTL  = 5 * time.Minute  // login → launch
+	ticketTTL = 3 * time.Minute  // in-frame page → click on "Open"
+	pickTTL   = 10 * time.Minute // a teacher choosing a chat
 	maxOnce   = 100_000
 )
 

@@ -389,6 +389,10 @@ func TestDeepLinking(t *testing.T) {
 		t.Fatalf("pick: status %d\n%s", resp.StatusCode, body)
 	}
 	ret := inputs(t, body, "autopost-form")
+	// The picker's context signs one answer only.
+	if r, _ := h.post(h.toolURL+"/lti/deeplink", choice, nil, http.Header{"Origin": {h.toolURL}}); r.StatusCode != http.StatusBadRequest {
+		t.Errorf("the same context again: status %d, want 400", r.StatusCode)
+	}
 	if a := attr(t, body, "autopost-form", "action"); a != h.lmsURL[0]+"/lms/return" {
 		t.Errorf("posts to %q, want the deep_link_return_url", a)
 	}
