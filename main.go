@@ -10,8 +10,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
 
 	"talkio-gateway/cli"
@@ -128,9 +130,11 @@ func admin(ctx context.Context, cmd string, args []string, getenv func(string) s
 	if err != nil {
 		return err
 	}
-	orgs := []string{cfg.TalkioOrganization}
-	for _, slug := range cfg.OrganizationMap {
-		orgs = append(orgs, slug)
+	var orgs []string // the default (when there is one), then the map's, each once
+	for _, slug := range append([]string{cfg.TalkioOrganization}, slices.Sorted(maps.Values(cfg.OrganizationMap))...) {
+		if slug != "" && !slices.Contains(orgs, slug) {
+			orgs = append(orgs, slug)
+		}
 	}
 	var appURL string
 	if cfg.TalkioAppURL != nil {

@@ -306,6 +306,10 @@ func (r *runner) pickClient(org string) (*talkio.Client, error) {
 		if r.env.Client == nil {
 			return nil, errors.New("no Talkio client configured")
 		}
+		if r.env.Client.Organization() == "" {
+			// TALKIO_ORGANIZATION_MAP without a TALKIO_ORGANIZATION: there is no default to fall back on.
+			return nil, usagef("--org is required: one of %s", strings.Join(r.env.Organizations, ", "))
+		}
 		return r.env.Client, nil
 	}
 	if err := spec.CheckOrganization(org); err != nil {

@@ -361,3 +361,16 @@ func newTestFlagSet() *flag.FlagSet {
 	fs.SetOutput(io.Discard)
 	return fs
 }
+
+// With TALKIO_ORGANIZATION_MAP and no TALKIO_ORGANIZATION there is no default organization: a command
+// without --org says which to choose, and one with it works.
+func TestNoDefaultOrganization(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.env.Client = h.env.Client.ForOrganization("")
+	h.mustRun(ExitUsage, "users", "list")
+	if got := h.stderr.String(); !strings.Contains(got, "--org is required: one of "+testOrg+", "+testOrg2) {
+		t.Errorf("stderr %q", got)
+	}
+	h.mustRun(ExitOK, "users", "list", "--org", testOrg2)
+}

@@ -209,7 +209,7 @@ func (r *runner) sweepApply(ctx context.Context, o *sweepOpts, rep *sweepReport,
 			}
 		}
 		if res.err != nil {
-			fmt.Fprintf(r.env.Stderr, "error: delete user %q: %s\n", id, describe(res.err))
+			fmt.Fprintf(r.env.Stderr, "error: delete user %q: %s\n", id, termSafe(describe(res.err)))
 		}
 		if r.env.IsTerminal {
 			fmt.Fprintf(r.env.Stderr, "\rsweep: %d/%d ", done, len(batch))

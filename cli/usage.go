@@ -111,7 +111,7 @@ func runUsageReport(ctx context.Context, r *runner, opts any, _ []string) error 
 			fmt.Fprintf(r.env.Stderr, "warning: user %q was deleted while the report ran; left out\n", users[i].ID)
 		default:
 			failed++
-			fmt.Fprintf(r.env.Stderr, "error: monthly stats of %q: %s\n", users[i].ID, describe(err))
+			fmt.Fprintf(r.env.Stderr, "error: monthly stats of %q: %s\n", users[i].ID, termSafe(describe(err)))
 		}
 	}
 	if failed > 0 {

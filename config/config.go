@@ -381,8 +381,10 @@ func crossCheck(c *Config, raw map[string]string, cliOnly bool) []string {
 	var problems []string
 	if c.MetricsListen != "" && c.Listen != "" {
 		switch {
-		case c.MetricsListen == c.Listen && !strings.HasSuffix(c.Listen, ":0"):
-			// Asked for: /metrics on the main listener. Two port-0 addresses are two listeners (tests).
+		case c.MetricsListen == c.Listen && raw["GATEWAY_METRICS_LISTEN"] != "" && !strings.HasSuffix(c.Listen, ":0"):
+			// Asked for: /metrics on the main listener. Only when GATEWAY_METRICS_LISTEN itself says so:
+			// GATEWAY_LISTEN=:9090 alone meets the default and must not publish the metrics. Two port-0
+			// addresses are two listeners (tests).
 			c.MetricsListen = ""
 		case sameListener(c.Listen, c.MetricsListen):
 			problems = append(problems, fmt.Sprintf(

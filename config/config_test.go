@@ -394,6 +394,7 @@ func TestValidation(t *testing.T) {
 		{"metrics listen syntax", map[string]string{"GATEWAY_METRICS_LISTEN": "9090"}, "GATEWAY_METRICS_LISTEN: must be host:port"},
 		{"metrics listen overlapping", map[string]string{"GATEWAY_METRICS_LISTEN": "127.0.0.1:8080"}, `GATEWAY_METRICS_LISTEN: "127.0.0.1:8080" collides with GATEWAY_LISTEN (":8080"); use another port, or exactly ":8080"`},
 		{"metrics listen default collides", map[string]string{"GATEWAY_LISTEN": "0.0.0.0:9090"}, `GATEWAY_METRICS_LISTEN: ":9090" collides with GATEWAY_LISTEN ("0.0.0.0:9090")`},
+		{"metrics listen default equals", map[string]string{"GATEWAY_LISTEN": ":9090"}, `GATEWAY_METRICS_LISTEN: ":9090" collides with GATEWAY_LISTEN (":9090")`},
 		{"log level", map[string]string{"GATEWAY_LOG_LEVEL": "verbose"}, `GATEWAY_LOG_LEVEL: must be one of debug, info, warn, error (got "verbose")`},
 		{"log format", map[string]string{"GATEWAY_LOG_FORMAT": "xml"}, "GATEWAY_LOG_FORMAT: must be one of auto, json, text"},
 		{"shutdown timeout", map[string]string{"GATEWAY_SHUTDOWN_TIMEOUT": "-5s"}, "GATEWAY_SHUTDOWN_TIMEOUT: must be positive"},
