@@ -1,6 +1,6 @@
 // Package handlers is the gateway's web front: the Echo routes that sign a
 // user in through the partner's OpenID provider (package auth), provision the
-// user in Talkio (package talkio), and send the browser into the Talkio app
+// user in Talkio (package provision), and send the browser into the Talkio app
 // with a fresh login token, as a redirect (/open) or an iframe page (/embed).
 //
 // Every handler returns its error; one HTTPErrorHandler turns an error kind
@@ -111,7 +111,6 @@ type server struct {
 	auth        *auth.Authenticator
 	talkio      *talkio.Client
 	publicURL   *url.URL
-	appURL      *url.URL
 	loginURL    talkio.LoginURL
 	support     string
 	sessionTTL  time.Duration
@@ -242,7 +241,6 @@ func newServer(o Options) (*server, error) {
 		auth:        o.Auth,
 		talkio:      o.Talkio,
 		publicURL:   o.PublicURL,
-		appURL:      o.TalkioAppURL,
 		loginURL:    talkio.NewLoginURL(o.TalkioAppURL),
 		support:     o.SupportContact,
 		sessionTTL:  cookies.TTL,

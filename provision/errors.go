@@ -34,7 +34,8 @@ var (
 // both read it, so that a page and a counter never disagree about what happened.
 type Outcome int
 
-// The outcomes. Their String is the word the sign-in metrics use.
+// The outcomes. String names one (messages, tests); the sign-in metrics map them to their own words
+// (handlers/metrics.go), since two outcomes share "upstream_error" there.
 const (
 	// Unclassified: not an error of provisioning or of the Partner API (e.g. a sign-in failure).
 	Unclassified Outcome = iota

@@ -26,8 +26,7 @@ import (
 	"talkio-gateway/talkio"
 )
 
-// Options configure a Provisioner; the fields mean what the
-// Options fields of the same names mean.
+// Options configure a Provisioner (the gateway maps the configuration onto them in gateway/parts.go).
 type Options struct {
 	// Talkio is the Partner API client for the default organization; the
 	// other organizations of OrganizationMap are reached with ForOrganization.
@@ -54,7 +53,7 @@ type Options struct {
 	// sent, at creation or in profile sync; what Talkio already holds stays (erase it with the CLI).
 	SendFields Fields
 	// SignInCreates lets a sign-in (EntryPoint SignIn) create a Talkio user. The wiring sets it true
-	// unless SCIM is the source of truth (SCIM_TOKEN set), where a person the directory has not pushed
+	// unless SCIM is the source of truth (SCIM_TOKEN set, SCIM_SIGN_IN_CREATES not), where a person the directory has not pushed
 	// gets ErrNotProvisioned, so a deprovisioned person cannot come back by signing in. LTI, SCIM and
 	// CLI always create: see mayCreate.
 	SignInCreates bool
