@@ -94,7 +94,7 @@ func TestSessionOfLongestClaimsFits(t *testing.T) {
 	for _, fill := range []string{`"`, "\u2028", "𝄞", "<&>"} {
 		repeat := func(maxBytes int) string { return strings.Repeat(fill, maxBytes/len(fill)) }
 		name := truncateRunes(strings.Repeat(fill, MaxNameRunes), MaxNameRunes)
-		s := Session{UserID: repeat(MaxUserIDLength), Name: name, Email: repeat(MaxEmailLength), Phone: repeat(MaxPhoneLength),
+		s := Session{UserID: repeat(MaxUserIDLength), Name: name, Email: repeat(MaxEmailLength),
 			UserType: "facilitator", Organization: strings.Repeat("o", 64)} // a Talkio slug, not the claim
 		t.Logf("fill %q", fill)
 		c := saveCookie(t, a, s)

@@ -63,7 +63,7 @@ func FuzzMapClaims(f *testing.F) {
 			t.Fatalf("%s: accepted an identity beyond the bounds: %+v", data, id)
 		}
 		rec := httptest.NewRecorder()
-		s := &Session{UserID: id.UserID, Name: id.Name, Email: id.Email, Phone: id.Phone, UserType: "facilitator", Organization: "an-organization-slug"}
+		s := &Session{UserID: id.UserID, Name: id.Name, Email: id.Email, UserType: "facilitator", Organization: "an-organization-slug"}
 		if err := a.SaveSession(rec, httptest.NewRequest(http.MethodGet, "/", nil), s); err != nil {
 			t.Fatalf("%s: the session does not fit: %v", data, err)
 		}

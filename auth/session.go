@@ -30,8 +30,8 @@ const (
 // Session is what the gateway remembers about a signed-in user: the mapped profile and when the session
 // ends.
 type Session struct {
-	UserID, Name, Email, Phone, UserType, Organization string
-	Expires                                            time.Time
+	UserID, Name, Email, UserType, Organization string
+	Expires                                     time.Time
 
 	// IDToken is the provider's raw ID token (Identity.IDToken), kept for the id_token_hint of logout
 	// in a cookie of its own (read only at logout, so /open never decodes it). SaveSession leaves it out
@@ -44,7 +44,6 @@ type sessionValue struct {
 	UserID       string `json:"u"`
 	Name         string `json:"n,omitempty"`
 	Email        string `json:"e,omitempty"`
-	Phone        string `json:"p,omitempty"`
 	UserType     string `json:"t,omitempty"`
 	Organization string `json:"o,omitempty"`
 	Expires      int64  `json:"x"`
@@ -189,7 +188,7 @@ func (a *Authenticator) SaveSession(w http.ResponseWriter, r *http.Request, s *S
 	opts.MaxAge = maxAgeSeconds(s.Expires.Sub(now)) // the browser drops it when the server would refuse it
 	sess.Options = &opts
 	sess.Values[sessionValueKey] = sessionValue{
-		UserID: s.UserID, Name: s.Name, Email: s.Email, Phone: s.Phone,
+		UserID: s.UserID, Name: s.Name, Email: s.Email,
 		UserType: s.UserType, Organization: s.Organization, Expires: s.Expires.Unix(),
 	}
 	if err := a.store.Save(r, w, sess); err != nil {
@@ -253,7 +252,7 @@ func (a *Authenticator) LoadSession(r *http.Request) (*Session, error) {
 		return nil, fail(ErrNoSession, "load session: expired at "+expires.UTC().Format(time.RFC3339), nil)
 	}
 	return &Session{
-		UserID: v.UserID, Name: v.Name, Email: v.Email, Phone: v.Phone,
+		UserID: v.UserID, Name: v.Name, Email: v.Email,
 		UserType: v.UserType, Organization: v.Organization, Expires: expires,
 	}, nil
 }

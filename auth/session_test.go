@@ -41,7 +41,7 @@ func withKeys(keys ...[]byte) func(*Config) {
 }
 
 var aliceSession = Session{UserID: "u-alice", Name: "Alice Teacher", Email: "alice@school.example",
-	Phone: "+46701234567", UserType: "facilitator", Organization: "demo-school"}
+	UserType: "facilitator", Organization: "demo-school"}
 
 // saveCookie saves s and returns the session cookie the response sets.
 func saveCookie(t testing.TB, a *Authenticator, s Session) *http.Cookie {

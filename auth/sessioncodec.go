@@ -183,7 +183,7 @@ func (s *hintSealer) Decode(name, value string, dst any) error {
 // appendSessionValue appends v's fields in a fixed order, each string as a uvarint length and its
 // bytes, then the expiry as a varint: a few bytes of framing where JSON had names and quotes.
 func appendSessionValue(b []byte, v *sessionValue) []byte {
-	for _, f := range [...]string{v.UserID, v.Name, v.Email, v.Phone, v.UserType, v.Organization} {
+	for _, f := range [...]string{v.UserID, v.Name, v.Email, v.UserType, v.Organization} {
 		b = binary.AppendUvarint(b, uint64(len(f)))
 		b = append(b, f...)
 	}
@@ -197,7 +197,7 @@ var errSessionPayload = errors.New("auth: malformed session payload")
 func parseSessionValue(b []byte, v *sessionValue) error {
 	all := string(b) // one allocation; the fields are substrings of it
 	i := 0
-	for _, f := range [...]*string{&v.UserID, &v.Name, &v.Email, &v.Phone, &v.UserType, &v.Organization} {
+	for _, f := range [...]*string{&v.UserID, &v.Name, &v.Email, &v.UserType, &v.Organization} {
 		n, k := binary.Uvarint(b[i:])
 		if k <= 0 || n > uint64(len(b)-i-k) {
 			return errSessionPayload

@@ -23,7 +23,7 @@ func legacyCookie(t testing.TB, a *Authenticator, s Session) *http.Cookie {
 	if _, ok := legacy[0].(*securecookie.SecureCookie); !ok {
 		t.Fatalf("codec after the sealer is %T, want securecookie", legacy[0])
 	}
-	v := sessionValue{UserID: s.UserID, Name: s.Name, Email: s.Email, Phone: s.Phone, UserType: s.UserType,
+	v := sessionValue{UserID: s.UserID, Name: s.Name, Email: s.Email, UserType: s.UserType,
 		Organization: s.Organization, Expires: a.now().Add(time.Hour).Unix()}
 	value, err := securecookie.EncodeMulti(a.sessionName, map[any]any{sessionValueKey: v}, legacy...)
 	if err != nil {
@@ -150,7 +150,7 @@ func TestSessionStoreGet(t *testing.T) {
 		t.Fatal(err)
 	}
 	v, ok := sess.Values[sessionValueKey].(sessionValue)
-	if !ok || v.UserID != aliceSession.UserID || v.Phone != aliceSession.Phone {
+	if !ok || v.UserID != aliceSession.UserID || v.Email != aliceSession.Email {
 		t.Errorf("store.Get: %#v", sess.Values)
 	}
 }

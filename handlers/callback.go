@@ -83,7 +83,6 @@ func (s *server) handleCallback(c echo.Context) (err error) {
 		UserID:       pid.UserID,
 		Name:         provision.UserName(pid),
 		Email:        id.Email,
-		Phone:        id.Phone,
 		UserType:     prov.UserType,
 		Organization: prov.Organization,
 		Expires:      s.now().Add(s.sessionTTL),
