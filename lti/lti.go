@@ -102,19 +102,20 @@ const (
 )
 
 type tool struct {
-	opts      Options
-	platforms []*platform
-	sealer    *sealer
-	nonces    *onceStore
-	tickets   *onceStore
-	login     talkio.LoginURL
-	signer    jose.Signer
-	jwks      jose.JSONWebKeySet
-	csp       string
-	pages     *pages
-	base      string // PublicURL without a trailing slash
-	secure    bool
-	origin    string // scheme://host of PublicURL
+	opts       Options
+	platforms  []*platform
+	sealer     *sealer
+	nonces     *onceStore
+	tickets    *onceStore
+	login      talkio.LoginURL
+	signer     jose.Signer
+	jwks       jose.JSONWebKeySet
+	csp        string
+	formAction string // the csp's form-action directive
+	pages      *pages
+	base       string // PublicURL without a trailing slash
+	secure     bool
+	origin     string // scheme://host of PublicURL
 }
 
 type platform struct {
@@ -228,7 +229,11 @@ func New(o Options) (http.Handler, error) {
 			addAncestor(a)
 		}
 	}
-	t.csp = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action *; base-uri 'none'; frame-ancestors " + strings.Join(ancestors, " ")
+	// Forms post to the tool itself; the in-frame button's answer redirects into the Talkio app, which
+	// browsers check against form-action too. The deep-linking answer adds its platform (see page).
+	t.formAction = "form-action 'self' " + o.TalkioAppURL.Scheme + "://" + o.TalkioAppURL.Host
+	t.csp = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; " + t.formAction +
+		"; base-uri 'none'; frame-ancestors " + strings.Join(ancestors, " ")
 
 	for _, k := range o.ToolKeys {
 		pub := jose.JSONWebKey{Key: &k.PublicKey, Algorithm: string(jose.RS256), Use: "sig"}

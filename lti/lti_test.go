@@ -72,6 +72,10 @@ func TestLaunchLearnerInFrameOpensTemplateOnce(t *testing.T) {
 	if !strings.Contains(csp, "frame-ancestors 'self' "+h.lmsURL[0]) {
 		t.Errorf("CSP %q does not let the platform frame the page", csp)
 	}
+	// Its form posts to the tool, whose answer redirects into the Talkio app: nowhere else.
+	if !strings.Contains(csp, "form-action 'self' "+h.sim.URL+";") {
+		t.Errorf("CSP %q: want form-action 'self' and the Talkio app only", csp)
+	}
 	u := h.user(0, lms.Learner, "school")
 	if u.UserType != talkio.UserTypeMember || u.UserName != "Ada Lovelace" || u.Email != "ada@school.example" {
 		t.Errorf("user = %+v, want a member Ada Lovelace with her email", u)

@@ -8,6 +8,8 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"net/url"
+	"strings"
 
 	"talkio-gateway/static"
 )
@@ -88,7 +90,14 @@ func (t *tool) page(w http.ResponseWriter, r *http.Request, status int, name str
 	}
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Security-Policy", t.csp)
+	csp := t.csp
+	if ap, ok := data.(autopostPage); ok {
+		// The deep-linking answer posts to the platform's return URL, and nowhere else.
+		if u, err := url.Parse(ap.Action); err == nil {
+			csp = strings.Replace(csp, t.formAction, t.formAction+" "+u.Scheme+"://"+u.Host, 1)
+		}
+	}
+	h.Set("Content-Security-Policy", csp)
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Cache-Control", "no-store")
 	h.Set("Referrer-Policy", "no-referrer")
